@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -55,6 +56,9 @@ type Spec struct {
 	CORSHeaders []string
 	// ExposeHeaders are response headers browsers may read.
 	ExposeHeaders []string
+	// ValidateRequestBodies lets the OpenAPI validator check request bodies;
+	// off when the upstream's own decode errors must win (Prozorro).
+	ValidateRequestBodies bool
 }
 
 // DefaultBodyLimit is the platform's request body cap.
@@ -67,6 +71,9 @@ type Env struct {
 	Store   store.Store
 	IDs     IDs
 	Log     *slog.Logger
+	// TenantNow reads another tenant's clock (for objects that are addressed
+	// without a tenant header, e.g. Prozorro docservice URLs).
+	TenantNow func(tenant string) (time.Time, error)
 }
 
 // Scenario is one service's part of a named world.
@@ -91,6 +98,7 @@ const (
 	FailNotFound                             // unknown path under the service (404)
 	FailMethod                               // known path, method not served (405)
 	FailValidation                           // the OpenAPI request validator refused the request
+	FailBadScenario                          // X-Sandbox-Scenario names no scenario (400)
 )
 
 // Failure is a platform-level problem for Emulator.Fail.

@@ -280,16 +280,16 @@ func (tx *boltTx) Cursor(b Bucket) Cursor {
 
 type boltCursor struct{ c *bolt.Cursor }
 
-func (c boltCursor) First() ([]byte, []byte)         { return c.c.First() }
-func (c boltCursor) Last() ([]byte, []byte)          { return c.c.Last() }
+func (c boltCursor) First() ([]byte, []byte)        { return c.c.First() }
+func (c boltCursor) Last() ([]byte, []byte)         { return c.c.Last() }
 func (c boltCursor) Seek(k []byte) ([]byte, []byte) { return c.c.Seek(k) }
-func (c boltCursor) Next() ([]byte, []byte)          { return c.c.Next() }
-func (c boltCursor) Prev() ([]byte, []byte)          { return c.c.Prev() }
+func (c boltCursor) Next() ([]byte, []byte)         { return c.c.Next() }
+func (c boltCursor) Prev() ([]byte, []byte)         { return c.c.Prev() }
 
 type nilCursor struct{}
 
-func (nilCursor) First() ([]byte, []byte)       { return nil, nil }
-func (nilCursor) Last() ([]byte, []byte)        { return nil, nil }
+func (nilCursor) First() ([]byte, []byte)      { return nil, nil }
+func (nilCursor) Last() ([]byte, []byte)       { return nil, nil }
 func (nilCursor) Seek([]byte) ([]byte, []byte) { return nil, nil }
-func (nilCursor) Next() ([]byte, []byte)        { return nil, nil }
-func (nilCursor) Prev() ([]byte, []byte)        { return nil, nil }
+func (nilCursor) Next() ([]byte, []byte)       { return nil, nil }
+func (nilCursor) Prev() ([]byte, []byte)       { return nil, nil }

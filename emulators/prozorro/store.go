@@ -1,0 +1,138 @@
+package prozorro
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/upstream-sandbox/sandbox/emulators"
+	"github.com/upstream-sandbox/sandbox/store"
+)
+
+// A collection ("plans", later "auctions") keeps its objects by id, and three
+// ordered indexes per feed: one per mode class (real, test, _all_) so that a
+// listing filtered by mode is still O(page).
+//
+//	{coll}                 id → record
+//	{coll}.dm.{class}      dateModified + 0x00 + id → id
+//	{coll}.ch.{class}      8-byte change sequence → id
+//	{coll}.rev             id + 8-byte revision number → revision
+type collection string
+
+const plansColl collection = "plans"
+
+func (c collection) objects() store.Bucket { return store.Bucket{Service: Name, Kind: string(c)} }
+
+func (c collection) byModified(class string) store.Bucket {
+	return store.Bucket{Service: Name, Kind: string(c) + ".dm." + class}
+}
+
+func (c collection) byChange(class string) store.Bucket {
+	return store.Bucket{Service: Name, Kind: string(c) + ".ch." + class}
+}
+
+func (c collection) revisions() store.Bucket {
+	return store.Bucket{Service: Name, Kind: string(c) + ".rev"}
+}
+
+// modeClass maps a "mode" query value to an index class; ok=false for values
+// the upstream ignores (listed as the default, not echoed).
+func modeClass(mode string) (class string, ok bool) {
+	switch mode {
+	case "test":
+		return "test", true
+	case "_all_":
+		return "all", true
+	}
+	return "real", false
+}
+
+// record is a stored object: its public data plus what never leaves the store.
+type record struct {
+	Data   map[string]any
+	Token  string
+	Change uint64
+	Revs   uint64
+}
+
+func (r *record) mode() string {
+	if m, _ := r.Data["mode"].(string); m == "test" {
+		return "test"
+	}
+	return "real"
+}
+
+func (r *record) id() string       { s, _ := r.Data["id"].(string); return s }
+func (r *record) modified() string { s, _ := r.Data["dateModified"].(string); return s }
+func (r *record) owner() string    { s, _ := r.Data["owner"].(string); return s }
+
+func encodeRecord(r *record) []byte {
+	return pyJSON(map[string]any{"data": r.Data, "token": r.Token, "change": int64(r.Change), "revs": int64(r.Revs)}, 0)
+}
+
+func loadRecord(tx emulators.Tx, c collection, id string) (*record, error) {
+	raw := tx.Get(c.objects(), []byte(id))
+	if raw == nil {
+		return nil, nil
+	}
+	v, err := decodeStored(raw)
+	if err != nil {
+		return nil, fmt.Errorf("prozorro: decode %s %s: %w", c, id, err)
+	}
+	m, _ := v.(map[string]any)
+	data, _ := m["data"].(map[string]any)
+	token, _ := m["token"].(string)
+	change, _ := m["change"].(int64)
+	revs, _ := m["revs"].(int64)
+	return &record{Data: data, Token: token, Change: uint64(change), Revs: uint64(revs)}, nil
+}
+
+func dmKey(dm, id string) []byte { return []byte(dm + "\x00" + id) }
+
+// saveRecord stores a new or changed object and moves it in every index it
+// belongs to. prev is the stored state before the write (nil on create).
+func saveRecord(tx emulators.Tx, c collection, r *record, prev *record) error {
+	seq, err := emulators.NextSeq(tx, Name, string(c)+".changes")
+	if err != nil {
+		return err
+	}
+	classes := []string{r.mode(), "all"}
+	if prev != nil {
+		for _, class := range []string{prev.mode(), "all"} {
+			if err := tx.Delete(c.byModified(class), dmKey(prev.modified(), prev.id())); err != nil {
+				return err
+			}
+			if err := tx.Delete(c.byChange(class), emulators.SeqKey(prev.Change)); err != nil {
+				return err
+			}
+		}
+	}
+	r.Change = seq
+	for _, class := range classes {
+		if err := tx.Put(c.byModified(class), dmKey(r.modified(), r.id()), []byte(r.id())); err != nil {
+			return err
+		}
+		if err := tx.Put(c.byChange(class), emulators.SeqKey(seq), []byte(r.id())); err != nil {
+			return err
+		}
+	}
+	return tx.Put(c.objects(), []byte(r.id()), encodeRecord(r))
+}
+
+// nextModified is the write's dateModified: the request's now, or 1 µs after the
+// collection's latest one when the clock is frozen or rewound (§5.11), so values
+// stay strictly increasing and paging never sees ties.
+func (s *service) nextModified(tx emulators.Tx, c collection) (time.Time, error) {
+	now := tx.Now().In(s.kyiv).Truncate(time.Microsecond)
+	metaKey := []byte(string(c) + ".lastModified")
+	if raw := tx.Get(metaBucket, metaKey); raw != nil {
+		var last time.Time
+		if err := json.Unmarshal(raw, &last); err == nil && !now.After(last) {
+			now = last.Add(time.Microsecond).In(s.kyiv)
+		}
+	}
+	raw, _ := json.Marshal(now)
+	return now, tx.Put(metaBucket, metaKey, raw)
+}
+
+var metaBucket = store.Bucket{Service: Name, Kind: "meta"}
