@@ -60,9 +60,10 @@ func Origin(r *http.Request) string {
 	return scheme + "://" + r.Host
 }
 
-// ServicePath is the request path below the service prefix ("/api/2.3/plans").
+// ServicePath is the request path below the service prefix ("/api/2.3/plans"):
+// the platform strips the prefix before a service sees the request.
 func ServicePath(r *http.Request) string {
-	return strings.TrimPrefix(r.URL.Path, Prefix(r))
+	return r.URL.Path
 }
 
 // Update runs fn in a write transaction of the request's tenant at its clock.

@@ -124,9 +124,22 @@ func (s *Server) observeControl(next http.Handler) http.Handler {
 // controlBodyLimit bounds control-plane bodies (a tenant import can be large).
 const controlBodyLimit = 512 << 20
 
+// withPrefix records the prefix the request came in with (for the URLs the
+// service emits) and strips it, so services route and match paths relative to
+// their root whichever listener served them.
 func withPrefix(prefix string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(emulators.WithPrefix(r.Context(), prefix)))
+		r2 := r.WithContext(emulators.WithPrefix(r.Context(), prefix))
+		if prefix != "" {
+			u := *r.URL
+			u.Path = strings.TrimPrefix(u.Path, prefix)
+			if u.Path == "" {
+				u.Path = "/"
+			}
+			u.RawPath = ""
+			r2.URL = &u
+		}
+		next.ServeHTTP(w, r2)
 	})
 }
 

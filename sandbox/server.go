@@ -144,20 +144,18 @@ func (s *Server) buildMain() http.Handler {
 // buildService is the request pipeline of one service at a prefix.
 func (s *Server) buildService(e emulators.Emulator, prefix string) http.Handler {
 	env := s.envs[e.Name()]
+	// Routes are registered at the service root; withPrefix strips the prefix
+	// before routing (gorilla/mux subrouters lose 405s to their 404 handler).
 	root := mux.NewRouter()
-	sub := root
-	if prefix != "" {
-		sub = root.PathPrefix(prefix).Subrouter()
-	}
-	e.Routes(sub, env)
+	e.Routes(root, env)
 	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e.Fail(w, r, emulators.Failure{Kind: emulators.FailNotFound, Status: http.StatusNotFound})
 	})
 	methodNA := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e.Fail(w, r, emulators.Failure{Kind: emulators.FailMethod, Status: http.StatusMethodNotAllowed, Allow: allowedMethods(root, r)})
 	})
-	root.NotFoundHandler, sub.NotFoundHandler = notFound, notFound
-	root.MethodNotAllowedHandler, sub.MethodNotAllowedHandler = methodNA, methodNA
+	root.NotFoundHandler = notFound
+	root.MethodNotAllowedHandler = methodNA
 
 	var h http.Handler = root
 	if doc := s.docs[e.Name()]; doc != nil {

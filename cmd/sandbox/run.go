@@ -16,8 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/upstream-sandbox/sandbox/emulators"
-	"github.com/upstream-sandbox/sandbox/emulators/prozorro"
 	"github.com/upstream-sandbox/sandbox/openapi"
 	"github.com/upstream-sandbox/sandbox/sandbox"
 	"github.com/upstream-sandbox/sandbox/scenarios"
@@ -172,15 +170,6 @@ func openStore(o *options) (store.Store, string, error) {
 	return s, path, err
 }
 
-// buildEmulators lists the services this binary emulates.
-func buildEmulators() ([]emulators.Emulator, error) {
-	pz, err := prozorro.New()
-	if err != nil {
-		return nil, err
-	}
-	return []emulators.Emulator{pz}, nil
-}
-
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	o, err := parseOptions(args, getenv, stderr)
 	if err != nil {
@@ -206,7 +195,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer st.Close()
-	emus, err := buildEmulators()
+	emus, err := sandbox.DefaultEmulators()
 	if err != nil {
 		return err
 	}

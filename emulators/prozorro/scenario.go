@@ -108,7 +108,13 @@ func (e *Emulator) Seed(tx emulators.Tx, env *emulators.Env, sc emulators.Scenar
 			return fmt.Errorf("prozorro scenario %s plan %s: %w", sc.Name, p.Key, err)
 		}
 	}
-	return nil
+	return forgetLastWrite(tx)
+}
+
+// forgetLastWrite makes the first API write after a scenario stamp exactly the
+// tenant's now (see nextModified).
+func forgetLastWrite(tx emulators.Tx) error {
+	return tx.Delete(metaBucket, []byte(string(plansColl)+".lastModified"))
 }
 
 func (s *service) seedPlan(tx emulators.Tx, p scenarioPlan, orgs []fixtures.Organisation) error {
@@ -271,5 +277,8 @@ func (s *service) seedLoad(tx emulators.Tx, n int) error {
 			return err
 		}
 	}
-	return emulators.SetSeq(tx, Name, "plan", uint64(n))
+	if err := emulators.SetSeq(tx, Name, "plan", uint64(n)); err != nil {
+		return err
+	}
+	return forgetLastWrite(tx)
 }

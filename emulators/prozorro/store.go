@@ -119,20 +119,27 @@ func saveRecord(tx emulators.Tx, c collection, r *record, prev *record) error {
 	return tx.Put(c.objects(), []byte(r.id()), encodeRecord(r))
 }
 
-// nextModified is the write's dateModified: the request's now, or 1 µs after the
-// collection's latest one when the clock is frozen or rewound (§5.11), so values
-// stay strictly increasing and paging never sees ties.
+// nextModified is the write's dateModified. Writes that read the same clock
+// instant as the previous write of the collection (a frozen clock) get 1 µs
+// after that write's stamp, so a burst of writes keeps distinct, increasing
+// values (§5.11). A clock that was moved (set, advanced, rewound) stamps exactly
+// what it reads: PZ-16 needs exact times after a rewind, and PL-1 needs the
+// first write after the scenario stamped at the tenant's "now" — the scenario's
+// own objects therefore never count as a previous write (see Seed).
 func (s *service) nextModified(tx emulators.Tx, c collection) (time.Time, error) {
 	now := tx.Now().In(s.kyiv).Truncate(time.Microsecond)
+	stamp := now
 	metaKey := []byte(string(c) + ".lastModified")
-	if raw := tx.Get(metaBucket, metaKey); raw != nil {
-		var last time.Time
-		if err := json.Unmarshal(raw, &last); err == nil && !now.After(last) {
-			now = last.Add(time.Microsecond).In(s.kyiv)
-		}
+	var last struct {
+		Now   time.Time `json:"now"`
+		Stamp time.Time `json:"stamp"`
 	}
-	raw, _ := json.Marshal(now)
-	return now, tx.Put(metaBucket, metaKey, raw)
+	if raw := tx.Get(metaBucket, metaKey); raw != nil && json.Unmarshal(raw, &last) == nil && now.Equal(last.Now) {
+		stamp = last.Stamp.Add(time.Microsecond).In(s.kyiv)
+	}
+	last.Now, last.Stamp = now, stamp
+	raw, _ := json.Marshal(last)
+	return stamp, tx.Put(metaBucket, metaKey, raw)
 }
 
 var metaBucket = store.Bucket{Service: Name, Kind: "meta"}
