@@ -56,7 +56,7 @@ func newPlanModels(c *constants) *planModels {
 		f("description_en", str), f("description_ru", str), f("uri", urlType{}),
 	)
 	cpv := newModel("CPVClassification",
-		req("scheme", strType{choices: []string{"CPV", "ДК021"}}).withDefault("CPV"),
+		req("scheme", strType{choices: []string{"CPV", "ДК021"}, choicesMsg: "Value must be one of " + reprStrings([]string{"CPV", "ДК021"}, true) + "."}).withDefault("CPV"),
 		req("id", str), req("description", str),
 		f("description_en", str), f("description_ru", str), f("uri", urlType{}),
 	).with(
@@ -106,19 +106,19 @@ func newPlanModels(c *constants) *planModels {
 		f("notes", str),
 	)
 	allTypes := []string{}
-	for _, m := range []string{"", "open", "limited"} {
+	for _, m := range c.planMethodOrder {
 		allTypes = append(allTypes, c.PlanProcedures[m]...)
 	}
 	tender := newModel("PlanTender",
 		f("procurementMethod", strType{choices: []string{"", "limited", "open"}, choicesMsg: c.PlanMethodChoices}).withDefault(""),
-		f("procurementMethodType", strType{choices: allTypes}).withDefault(""),
+		f("procurementMethodType", strType{choices: allTypes, choicesMsg: "Value must be one of " + reprStrings(allTypes, false) + "."}).withDefault(""),
 		req("tenderPeriod", modelType{period}),
 	).with(rule{"procurementMethodType", func(_ *valCtx, data map[string]any, v any) errDesc {
-		method, ok := data["procurementMethod"].(string)
+		method, _ := data["procurementMethod"].(string)
+		allowed, ok := c.PlanProcedures[method]
 		if !ok {
-			return nil
+			return nil // procurementMethod itself is refused
 		}
-		allowed := c.PlanProcedures[method]
 		if !contains(allowed, v.(string)) {
 			return msgs("Value must be one of " + reprTuple(allowed) + ".")
 		}

@@ -356,7 +356,9 @@ func (t strType) choicesText() string {
 	if t.choicesMsg != "" {
 		return t.choicesMsg
 	}
-	return "Value must be one of " + reprStrings(t.choices, true) + "."
+	// Literal lists in the upstream's source print as plain 'x' (Python 2 str);
+	// lists read from files set choicesMsg with their u'x' form.
+	return "Value must be one of " + reprStrings(t.choices, false) + "."
 }
 
 // reprStrings prints a list of strings as Python 2 would: ASCII literals plain
