@@ -381,6 +381,15 @@ func (s *service) addVersion(tx emulators.Tx, rec *record, doc map[string]any, p
 		doc["id"] = s.newID(tx.Tenant(), "document", rec.id()+"/"+itoa(n))
 		doc["datePublished"] = stamp
 	} else {
+		// A new version keeps only its file fields from the request; everything
+		// else comes from the previous version (§4.12.3).
+		for k := range doc {
+			switch k {
+			case "title", "format", "hash", keyField:
+			default:
+				delete(doc, k)
+			}
+		}
 		latest := prev[len(prev)-1]
 		for k, v := range latest {
 			switch k {

@@ -119,7 +119,11 @@ func writeError(w http.ResponseWriter, e *apiError) {
 	}
 	items := make([]any, len(e.items))
 	for i, it := range e.items {
-		items[i] = ordered{{"description", it.description}, {"location", it.location}, {"name", it.name}}
+		item := ordered{{"description", it.description}}
+		if it.location != "" {
+			item = append(item, kv{"location", it.location}, kv{"name", it.name})
+		}
+		items[i] = item
 	}
 	body := pyJSON(ordered{{"status", "error"}, {"errors", items}}, 0)
 	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
