@@ -135,7 +135,7 @@ func TestDocuments_Versions(t *testing.T) {
 	list := e.get(docsURL(P1))["data"].([]any)
 	require.Len(t, list, 1)
 	require.Equal(t, v2, list[0])
-	require.Len(t, e.get(docsURL(P1)+"?all=1")["data"], 2)
+	require.Len(t, e.get(docsURL(P1) + "?all=1")["data"], 2)
 	one := e.get(docsURL(P1) + "/" + v1["id"].(string))["data"].(map[string]any)
 	require.Equal(t, []any{v1}, one["previousVersions"])
 	require.Len(t, e.plan(P1)["documents"], 2, "the plan shows every version")
