@@ -59,7 +59,7 @@ func TestListing_AscendingPaging(t *testing.T) {
 	require.Equal(t, page2["next_page"].(map[string]any)["offset"], page3["next_page"].(map[string]any)["offset"])
 	// any string is a start key
 	require.Empty(t, e.get(plansURL + "?offset=zzz")["data"])
-	require.Len(t, e.get(plansURL+"?offset=2000")["data"], 3)
+	require.Len(t, e.get(plansURL + "?offset=2000")["data"], 3)
 }
 
 // PZ-21
@@ -89,10 +89,10 @@ func TestListing_LimitEdges(t *testing.T) {
 	page := e.get(plansURL + "?limit=abc")
 	require.Len(t, page["data"], 100)
 	require.Contains(t, page["next_page"].(map[string]any)["path"], "limit=abc")
-	require.Len(t, e.get(plansURL+"?limit=150")["data"], 150)
-	require.Len(t, e.get(plansURL+"?limit=0")["data"], 100)
-	require.Len(t, e.get(plansURL+"?limit=-5")["data"], 100)
-	require.Len(t, e.get(plansURL+"?limit=7")["data"], 7)
+	require.Len(t, e.get(plansURL + "?limit=150")["data"], 150)
+	require.Len(t, e.get(plansURL + "?limit=0")["data"], 100)
+	require.Len(t, e.get(plansURL + "?limit=-5")["data"], 100)
+	require.Len(t, e.get(plansURL + "?limit=7")["data"], 7)
 }
 
 // PZ-23 (plans part)
