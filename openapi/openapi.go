@@ -21,6 +21,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/gorilla/mux"
 )
 
 //go:embed *.yaml
@@ -53,6 +54,9 @@ type Doc struct {
 	Service string
 	T       *openapi3.T
 	router  routers.Router
+	// byTemplate finds an operation from the route the service's own router
+	// matched ("GET /api/2.3/plans/{id}"), without matching the path again.
+	byTemplate map[string]*routers.Route
 }
 
 // Load parses and validates a service's document.
@@ -81,7 +85,13 @@ func Parse(service string, src []byte) (*Doc, error) {
 	if err != nil {
 		return nil, fmt.Errorf("openapi: router for %s: %w", service, err)
 	}
-	return &Doc{Service: service, T: t, router: r}, nil
+	d := &Doc{Service: service, T: t, router: r, byTemplate: map[string]*routers.Route{}}
+	for path, item := range t.Paths.Map() {
+		for method, op := range item.Operations() {
+			d.byTemplate[method+" "+path] = &routers.Route{Spec: t, Path: path, PathItem: item, Method: method, Operation: op}
+		}
+	}
+	return d, nil
 }
 
 // find matches a service-relative path; ok is false for paths the document does
@@ -105,23 +115,25 @@ type RequestOptions struct {
 	SkipBody bool
 }
 
-// Middleware validates each request whose path the document describes; on a
-// failure it calls fail instead of the handler. servicePath extracts the
-// service-relative path of a request.
-func (d *Doc) Middleware(opts RequestOptions, servicePath func(*http.Request) string, fail func(http.ResponseWriter, *http.Request, error)) func(http.Handler) http.Handler {
+// RouteMiddleware validates each request against the operation of the route
+// the service's router matched (a gorilla/mux middleware: it runs only for
+// matched routes, so unknown paths keep the service's own 404/405). On a
+// failure it calls fail instead of the handler.
+func (d *Doc) RouteMiddleware(opts RequestOptions, fail func(http.ResponseWriter, *http.Request, error)) mux.MiddlewareFunc {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Method == http.MethodOptions {
+			method := r.Method
+			if method == http.MethodHead {
+				method = http.MethodGet
+			}
+			tpl, err := mux.CurrentRoute(r).GetPathTemplate()
+			route := d.byTemplate[method+" "+tpl]
+			if err != nil || route == nil {
 				next.ServeHTTP(w, r)
 				return
 			}
-			route, params, req, ok := d.find(r.Method, servicePath(r), r.URL.RawQuery, r.Header)
-			if !ok {
-				next.ServeHTTP(w, r)
-				return
-			}
-			req.Body = r.Body
-			req.ContentLength = r.ContentLength
+			req := &http.Request{Method: method, URL: r.URL, Header: r.Header, Host: r.Host, Body: r.Body, ContentLength: r.ContentLength}
+			params := mux.Vars(r)
 			in := &openapi3filter.RequestValidationInput{
 				Request: req, PathParams: params, Route: route,
 				Options: &openapi3filter.Options{

@@ -126,10 +126,10 @@ func (s *Server) buildMain() http.Handler {
 		emulators.Problem(w, http.StatusNotFound, "no such path; services live under /{service}/, the control plane under /_sandbox/")
 	}))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		first := r.URL.Path
-		if i := strings.IndexByte(first[1:], '/'); i >= 0 {
-			first = first[:i+1]
-		}
+		// The first path segment picks the handler. A request target may have no
+		// path at all (absolute-form "http://host", CONNECT), so never index it.
+		seg, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+		first := "/" + seg
 		switch {
 		case first == "/_sandbox":
 			control.ServeHTTP(w, r)
@@ -157,13 +157,13 @@ func (s *Server) buildService(e emulators.Emulator, prefix string) http.Handler 
 	root.NotFoundHandler = notFound
 	root.MethodNotAllowedHandler = methodNA
 
-	var h http.Handler = root
 	if doc := s.docs[e.Name()]; doc != nil {
 		opts := openapi.RequestOptions{SkipBody: !e.Spec().ValidateRequestBodies}
-		h = doc.Middleware(opts, emulators.ServicePath, func(w http.ResponseWriter, r *http.Request, err error) {
+		root.Use(doc.RouteMiddleware(opts, func(w http.ResponseWriter, r *http.Request, err error) {
 			e.Fail(w, r, emulators.Failure{Kind: emulators.FailValidation, Status: http.StatusBadRequest, Err: err})
-		})(h)
+		}))
 	}
+	var h http.Handler = root
 	h = s.limitBody(e, h)
 	h = s.injectFaults(e, h)
 	h = s.resolveTenant(e, h)
@@ -173,16 +173,28 @@ func (s *Server) buildService(e emulators.Emulator, prefix string) http.Handler 
 	return s.cors(h)
 }
 
-// allowedMethods lists the methods a path answers (for 405 Allow headers).
+// allowedMethods lists the methods a path answers (for 405 Allow headers). It
+// asks each leaf route rather than the router: gorilla/mux's Router.Match
+// forgets a method mismatch when a later route shares a parent's path prefix,
+// which would turn a 405 into a 404 under subrouters.
 func allowedMethods(router *mux.Router, r *http.Request) []string {
 	var out []string
 	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 		probe := r.Clone(r.Context())
 		probe.Method = m
-		var match mux.RouteMatch
-		if router.Match(probe, &match) && match.MatchErr == nil {
+		err := router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+			var match mux.RouteMatch
+			if route.GetHandler() != nil && route.Match(probe, &match) && match.MatchErr == nil {
+				return errRouteFound
+			}
+			return nil
+		})
+		if err == errRouteFound {
 			out = append(out, m)
 		}
 	}
 	return out
 }
+
+// errRouteFound stops the walk of allowedMethods at the first matching route.
+var errRouteFound = errors.New("route found")

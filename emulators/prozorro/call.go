@@ -142,22 +142,36 @@ func unhex(c byte) byte {
 
 var jsonpRE = regexp.MustCompile(`^[$A-Za-z_][$0-9A-Za-z_.\[\]]*$`)
 
-// render writes a success body with the renderer options of §4.0: pretty
-// (?opt_pretty or body options.pretty) and JSONP (?opt_jsonp).
-func (s *service) render(c *call, status int, v any) {
-	pretty := c.query.get("opt_pretty") != ""
+// pretty: ?opt_pretty or body options.pretty (§4.0).
+func (c *call) pretty() bool {
+	if c.query.get("opt_pretty") != "" {
+		return true
+	}
+	if len(c.body) == 0 {
+		return false
+	}
 	if obj, ok := c.json().(map[string]any); ok {
 		if opts, ok := obj["options"].(map[string]any); ok {
 			if p, ok := opts["pretty"].(bool); ok && p {
-				pretty = true
+				return true
 			}
 		}
 	}
+	return false
+}
+
+// render writes a success body with the renderer options of §4.0: pretty and
+// JSONP (?opt_jsonp).
+func (s *service) render(c *call, status int, v any) {
 	indent := 0
-	if pretty {
+	if c.pretty() {
 		indent = 4
 	}
-	body := pyJSON(v, indent)
+	s.writeBody(c, status, pyJSON(v, indent))
+}
+
+// writeBody writes rendered JSON, wrapped for JSONP when asked.
+func (s *service) writeBody(c *call, status int, body []byte) {
 	h := c.w.Header()
 	if cb := c.query.get("opt_jsonp"); cb != "" && jsonpRE.MatchString(cb) {
 		var b bytes.Buffer
@@ -173,6 +187,27 @@ func (s *service) render(c *call, status int, v any) {
 	if c.r.Method != http.MethodHead {
 		_, _ = c.w.Write(body)
 	}
+}
+
+// renderRaw writes {"<key>": view} where view is already pyJSON text; pretty
+// output re-renders it.
+func (s *service) renderRaw(c *call, status int, key string, view []byte) {
+	if c.pretty() {
+		v, err := decodeStored(view)
+		if err != nil {
+			s.fail(c.w, c.r, err)
+			return
+		}
+		s.render(c, status, ordered{{key, v}})
+		return
+	}
+	var b bytes.Buffer
+	b.WriteString(`{"`)
+	b.WriteString(key)
+	b.WriteString(`": `)
+	b.Write(view)
+	b.WriteByte('}')
+	s.writeBody(c, status, b.Bytes())
 }
 
 // location builds an absolute URL under the service for the Location header and

@@ -229,7 +229,7 @@ func (s *service) ctlEditPlan(w http.ResponseWriter, r *http.Request) {
 		if err := s.appendRevision(tx, plansColl, rec, before, "sandbox", now); err != nil {
 			return nil, 0, err
 		}
-		if err := saveRecord(tx, plansColl, rec, before); err != nil {
+		if err := s.savePlan(tx, rec, before); err != nil {
 			return nil, 0, err
 		}
 		return map[string]any{"data": json.RawMessage(pyJSON(s.planView(r, rec), 0))}, http.StatusOK, nil

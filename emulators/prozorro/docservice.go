@@ -102,10 +102,14 @@ func (s *service) verify(sigParam, message string) string {
 
 func queryValue(s string) string { return url.QueryEscape(s) }
 
-// permanentURL is how a document's url is rendered (§4.12.5).
-func (s *service) permanentURL(r *http.Request, key string) string {
-	return fmt.Sprintf("%s%s/docservice/get/%s?KeyID=%s&Signature=%s", emulators.Origin(r), emulators.Prefix(r), key, s.keyID, queryValue(s.sign(key)))
+// permanentURL is how a document's url is rendered (§4.12.5); base is
+// {origin}{P} (see baseURL).
+func (s *service) permanentURL(base, key string) string {
+	return fmt.Sprintf("%s/docservice/get/%s?KeyID=%s&Signature=%s", base, key, s.keyID, queryValue(s.sign(key)))
 }
+
+// baseURL is {origin}{P}: where the request says the service lives.
+func baseURL(r *http.Request) string { return emulators.Origin(r) + emulators.Prefix(r) }
 
 // issuedURL is the docservice's own url for registered/uploaded content, signed
 // over key + NUL + md5 hex (what strict mode verifies).

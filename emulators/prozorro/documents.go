@@ -67,10 +67,10 @@ func latestVersions(data map[string]any) []map[string]any {
 }
 
 // documentView renders a stored version: the docservice key becomes the signed URL.
-func (s *service) documentView(r *http.Request, d map[string]any) map[string]any {
+func (s *service) documentView(base string, d map[string]any) map[string]any {
 	out := deepCopy(d).(map[string]any)
 	if key, ok := out[keyField].(string); ok {
-		out["url"] = s.permanentURL(r, key)
+		out["url"] = s.permanentURL(base, key)
 		delete(out, keyField)
 	}
 	return prune(out).(map[string]any)
@@ -96,12 +96,12 @@ func (s *service) listDocuments(w http.ResponseWriter, r *http.Request) {
 		out = []any{}
 		if c.query.get("all") != "" {
 			for _, d := range docs(rec.Data) {
-				out = append(out, s.documentView(r, d.(map[string]any)))
+				out = append(out, s.documentView(baseURL(r), d.(map[string]any)))
 			}
 			return nil
 		}
 		for _, d := range latestVersions(rec.Data) {
-			out = append(out, s.documentView(r, d))
+			out = append(out, s.documentView(baseURL(r), d))
 		}
 		return nil
 	})
@@ -143,11 +143,11 @@ func (s *service) getDocument(w http.ResponseWriter, r *http.Request) {
 			return newErr(404, "url", "download", "Not Found")
 		}
 		latest := vs[len(vs)-1]
-		view = s.documentView(r, latest)
+		view = s.documentView(baseURL(r), latest)
 		prev := []any{}
 		for _, v := range vs[:len(vs)-1] {
 			if v[keyField] != latest[keyField] {
-				prev = append(prev, s.documentView(r, v))
+				prev = append(prev, s.documentView(baseURL(r), v))
 			}
 		}
 		view["previousVersions"] = prev
@@ -246,7 +246,7 @@ func (s *service) uploadDocument(w http.ResponseWriter, r *http.Request, isPut b
 			return err
 		}
 		docPath = "/api/2.3/plans/" + rec.id() + "/documents/" + docID(stored)
-		view = s.documentView(r, stored)
+		view = s.documentView(baseURL(r), stored)
 		return nil
 	})
 	if err != nil {
@@ -405,7 +405,7 @@ func (s *service) addVersion(tx emulators.Tx, rec *record, doc map[string]any, p
 	if err := s.appendRevision(tx, plansColl, rec, before, author, now); err != nil {
 		return nil, err
 	}
-	return doc, saveRecord(tx, plansColl, rec, before)
+	return doc, s.savePlan(tx, rec, before)
 }
 
 func cloneRecord(r *record) *record {
@@ -451,7 +451,7 @@ func (s *service) patchDocument(w http.ResponseWriter, r *http.Request) {
 		}
 		if reflect.DeepEqual(next, latest) {
 			if set.NoopPatchBody == "object" {
-				out = ordered{{"data", s.documentView(r, latest)}}
+				out = ordered{{"data", s.documentView(baseURL(r), latest)}}
 			}
 			return nil
 		}
@@ -473,8 +473,8 @@ func (s *service) patchDocument(w http.ResponseWriter, r *http.Request) {
 		if err := s.appendRevision(tx, plansColl, rec, before, c.who.Key, now); err != nil {
 			return err
 		}
-		out = ordered{{"data", s.documentView(r, latest)}}
-		return saveRecord(tx, plansColl, rec, before)
+		out = ordered{{"data", s.documentView(baseURL(r), latest)}}
+		return s.savePlan(tx, rec, before)
 	})
 	if err != nil {
 		s.fail(w, r, err)

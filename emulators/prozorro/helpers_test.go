@@ -128,3 +128,18 @@ func mustTime(s string) time.Time {
 	}
 	return t
 }
+
+func stringsReader(s string) *strings.Reader { return strings.NewReader(s) }
+
+func firstID(listing []byte) string {
+	var v struct {
+		Data []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	_ = json.Unmarshal(listing, &v)
+	if len(v.Data) == 0 {
+		return ""
+	}
+	return v.Data[0].ID
+}

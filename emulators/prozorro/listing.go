@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -19,8 +20,6 @@ type listing struct {
 	coll     collection
 	path     string // "/api/2.3/plans"
 	maxLimit int    // 0 = no cap (plans)
-	// view renders one object's public view for opt_fields.
-	view func(r *http.Request, rec *record) map[string]any
 }
 
 type row struct {
@@ -176,22 +175,29 @@ func (s *service) readRows(tx emulators.Tx, c *call, l listing, bucket store.Buc
 	var rows []row
 	var err error
 	emulators.Walk(tx.Cursor(bucket), from, desc, n, func(k, v []byte) bool {
-		rw := row{key: append([]byte(nil), k...), id: string(v)}
-		if len(fields) == 0 && !changes {
-			rw.item = ordered{{"id", rw.id}, {"dateModified", rowModified(k)}}
+		// both indexes hold dateModified and id: {dm 0x00 id} as key or value
+		entry := k
+		if changes {
+			entry = v
+		}
+		dm, id, _ := strings.Cut(string(entry), "\x00")
+		rw := row{key: append([]byte(nil), k...), id: id}
+		if len(fields) == 0 {
+			rw.item = ordered{{"id", id}, {"dateModified", dm}}
 			rows = append(rows, rw)
 			return true
 		}
-		rec, lerr := loadRecord(tx, l.coll, rw.id)
-		if lerr != nil || rec == nil {
-			err = lerr
-			return lerr == nil
+		raw := tx.Get(l.coll.views(), []byte(id))
+		if raw == nil {
+			err = fmt.Errorf("prozorro: %s %s has no view", l.coll, id)
+			return false
 		}
-		if len(fields) == 0 {
-			rw.item = ordered{{"id", rw.id}, {"dateModified", rec.modified()}}
-		} else {
-			rw.item = pickFields(l.view(c.r, rec), fields)
+		view, derr := decodeStored(renderView(raw, baseURL(c.r)))
+		if derr != nil {
+			err = derr
+			return false
 		}
+		rw.item = pickFields(view.(map[string]any), fields)
 		rows = append(rows, rw)
 		return true
 	})

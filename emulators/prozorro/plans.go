@@ -125,7 +125,7 @@ func (s *service) storeNewPlan(tx emulators.Tx, who identity, id, token string, 
 	if err := s.appendRevision(tx, plansColl, rec, nil, who.Key, now); err != nil {
 		return nil, err
 	}
-	return rec, saveRecord(tx, plansColl, rec, nil)
+	return rec, s.savePlan(tx, rec, nil)
 }
 
 // dailyID is planID/auctionID: PREFIX-YYYY-MM-DD-NNNNNN with a per-tenant,
@@ -156,26 +156,27 @@ func (s *service) fillItemIDs(tx emulators.Tx, parent string, data map[string]an
 	return nil
 }
 
-// getPlan: GET /api/2.3/plans/{id}.
+// getPlan: GET /api/2.3/plans/{id}. The stored view is served as is (see
+// savePlan); only pretty output needs a decode and a render.
 func (s *service) getPlan(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.begin(w, r)
 	if !ok {
 		return
 	}
-	var view map[string]any
+	var view []byte
 	err := s.env.View(r, func(tx emulators.Tx) error {
-		rec, err := s.plan(tx, mux.Vars(r)["id"])
-		if err != nil {
-			return err
+		id := mux.Vars(r)["id"]
+		if raw := tx.Get(plansColl.views(), []byte(id)); raw != nil {
+			view = renderView(raw, baseURL(r))
+			return nil
 		}
-		view = s.planView(r, rec)
-		return nil
+		return errNotFound("plan_id")
 	})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(c, http.StatusOK, ordered{{"data", view}})
+	s.renderRaw(c, http.StatusOK, "data", view)
 }
 
 // plan loads a plan or answers E2 plan_id.
@@ -193,10 +194,14 @@ func (s *service) plan(tx emulators.Tx, id string) (*record, error) {
 // planView is the public form of a plan: rendered document URLs, empty values
 // omitted, no token, no revisions.
 func (s *service) planView(r *http.Request, rec *record) map[string]any {
+	return s.planViewAt(baseURL(r), rec)
+}
+
+func (s *service) planViewAt(base string, rec *record) map[string]any {
 	data := deepCopy(rec.Data).(map[string]any)
 	if docs, ok := data["documents"].([]any); ok {
 		for i, d := range docs {
-			docs[i] = s.documentView(r, d.(map[string]any))
+			docs[i] = s.documentView(base, d.(map[string]any))
 		}
 	}
 	return prune(data).(map[string]any)
@@ -317,7 +322,7 @@ func (s *service) updatePlan(tx emulators.Tx, rec *record, fields map[string]any
 	if err := s.appendRevision(tx, plansColl, rec, prev, author, now); err != nil {
 		return err
 	}
-	return saveRecord(tx, plansColl, rec, prev)
+	return s.savePlan(tx, rec, prev)
 }
 
 // appendRevision stores one revision of a write (§5.2.2): the JSON Patch from

@@ -62,5 +62,5 @@ func (s *service) spore(w http.ResponseWriter, r *http.Request) {
 
 // listPlans: GET /api/2.3/plans (§8).
 func (s *service) listPlans(w http.ResponseWriter, r *http.Request) {
-	s.list(w, r, listing{coll: plansColl, path: "/api/2.3/plans", view: s.planView})
+	s.list(w, r, listing{coll: plansColl, path: "/api/2.3/plans"})
 }

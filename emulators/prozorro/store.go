@@ -1,6 +1,7 @@
 package prozorro
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -15,7 +16,7 @@ import (
 //
 //	{coll}                 id → record
 //	{coll}.dm.{class}      dateModified + 0x00 + id → id
-//	{coll}.ch.{class}      8-byte change sequence → id
+//	{coll}.ch.{class}      8-byte change sequence → dateModified + 0x00 + id
 //	{coll}.rev             id + 8-byte revision number → revision
 type collection string
 
@@ -112,7 +113,7 @@ func saveRecord(tx emulators.Tx, c collection, r *record, prev *record) error {
 		if err := tx.Put(c.byModified(class), dmKey(r.modified(), r.id()), []byte(r.id())); err != nil {
 			return err
 		}
-		if err := tx.Put(c.byChange(class), emulators.SeqKey(seq), []byte(r.id())); err != nil {
+		if err := tx.Put(c.byChange(class), emulators.SeqKey(seq), dmKey(r.modified(), r.id())); err != nil {
 			return err
 		}
 	}
@@ -143,3 +144,32 @@ func (s *service) nextModified(tx emulators.Tx, c collection) (time.Time, error)
 }
 
 var metaBucket = store.Bucket{Service: Name, Kind: "meta"}
+
+// viewBase stands for {origin}{P} in stored views: document URLs depend on the
+// request, everything else of a view does not.
+const viewBase = "\x01sandbox-base\x01"
+
+// viewBaseJSON is viewBase as pyJSON writes it inside a string.
+var viewBaseJSON = []byte(`\u0001sandbox-base\u0001`)
+
+// savePlan stores a plan and its public view pre-rendered, so that a GET is a
+// key lookup and a copy rather than a decode and a render.
+func (s *service) savePlan(tx emulators.Tx, rec, prev *record) error {
+	if err := saveRecord(tx, plansColl, rec, prev); err != nil {
+		return err
+	}
+	return tx.Put(plansColl.views(), []byte(rec.id()), pyJSON(s.planViewAt(viewBase, rec), 0))
+}
+
+func (c collection) views() store.Bucket { return store.Bucket{Service: Name, Kind: string(c) + ".view"} }
+
+// renderView turns a stored view into the body for this request.
+func renderView(view []byte, base string) []byte {
+	if !bytes.Contains(view, viewBaseJSON) {
+		return view
+	}
+	var b bytes.Buffer
+	writePyString(&b, base)
+	quoted := b.Bytes()
+	return bytes.ReplaceAll(view, viewBaseJSON, quoted[1:len(quoted)-1])
+}
