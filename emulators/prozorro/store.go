@@ -161,7 +161,9 @@ func (s *service) savePlan(tx emulators.Tx, rec, prev *record) error {
 	return tx.Put(plansColl.views(), []byte(rec.id()), pyJSON(s.planViewAt(viewBase, rec), 0))
 }
 
-func (c collection) views() store.Bucket { return store.Bucket{Service: Name, Kind: string(c) + ".view"} }
+func (c collection) views() store.Bucket {
+	return store.Bucket{Service: Name, Kind: string(c) + ".view"}
+}
 
 // renderView turns a stored view into the body for this request.
 func renderView(view []byte, base string) []byte {
