@@ -119,7 +119,8 @@ func newPlanModels(c *constants) *planModels {
 		if !ok {
 			return nil // procurementMethod itself is refused
 		}
-		if !contains(allowed, v.(string)) {
+		pmt, isStr := v.(string) // an explicit null skips the default and is refused
+		if !isStr || !contains(allowed, pmt) {
 			return msgs("Value must be one of " + reprTuple(allowed) + ".")
 		}
 		return nil
