@@ -164,6 +164,19 @@ func TestWalk(t *testing.T) {
 		require.Equal(t, "b", collect([]byte("c"), true, 10))
 		require.Equal(t, "fdb", collect([]byte("z"), true, 10))
 		require.Equal(t, "", collect([]byte("a"), true, 10))
+		other := store.Bucket{Service: "s", Kind: "k2"}
+		for _, k := range []string{"a", "c", "e"} {
+			require.NoError(t, tx.Put(other, []byte(k), nil))
+		}
+		merged := func(from []byte, desc bool, n int) string {
+			var out string
+			emulators.WalkMerged([]store.Cursor{tx.Cursor(b), tx.Cursor(other)}, from, desc, n, func(k, _ []byte) bool { out += string(k); return true })
+			return out
+		}
+		require.Equal(t, "abcdef", merged(nil, false, 10))
+		require.Equal(t, "fedc", merged(nil, true, 4))
+		require.Equal(t, "cdef", merged([]byte("c"), false, 10))
+		require.Equal(t, "dcba", merged([]byte("d"), true, 10))
 		return nil
 	}))
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,6 +33,11 @@ type tenant struct {
 	mu     sync.Mutex
 	meta   tenantMeta
 	faults *faultSet
+	// seeding serialises resets and scenario loads of the tenant: two running
+	// at once could both drop the tenant and then both seed it, loading the
+	// scenario's counters twice. It is not mu, which seeding emulators need
+	// for the clock.
+	seeding sync.Mutex
 }
 
 type tenants struct {
@@ -135,6 +141,8 @@ func (s *Server) seedTenant(t *tenant, scenario string) error {
 		meta.Clock = clockState{Base: wall, WallBase: wall}
 	}
 	t0 := meta.Clock.now(wall)
+	t.seeding.Lock()
+	defer t.seeding.Unlock()
 	if err := s.store.DropTenant(t.name); err != nil {
 		return err
 	}
@@ -161,6 +169,11 @@ func (s *Server) seedTenant(t *tenant, scenario string) error {
 	t.meta = meta
 	t.mu.Unlock()
 	t.faults.clear()
+	if sc.Generated {
+		// A generated world leaves its build garbage behind; hand it back to the
+		// OS now rather than holding twice the world's size for minutes.
+		debug.FreeOSMemory()
+	}
 	return nil
 }
 

@@ -181,6 +181,7 @@ type undo struct {
 	existed bool
 	list    *skiplist // set for a dropped bucket
 	dropped bool
+	created bool // the bucket did not exist before this transaction
 }
 
 type memTx struct {
@@ -189,6 +190,10 @@ type memTx struct {
 	now      time.Time
 	writable bool
 	log      []undo
+	// fresh are buckets this transaction created: their writes need no undo
+	// entries (a rollback drops the whole bucket), which keeps loading a large
+	// scenario into a fresh tenant from holding an undo log as big as the data.
+	fresh map[Bucket]bool
 }
 
 func (tx *memTx) Tenant() string { return tx.tenant }
@@ -217,14 +222,21 @@ func (tx *memTx) Put(b Bucket, key, value []byte) error {
 	if sl == nil {
 		sl = newSkiplist()
 		tx.t.buckets[b] = sl
+		if tx.fresh == nil {
+			tx.fresh = map[Bucket]bool{}
+		}
+		tx.fresh[b] = true
+		tx.log = append(tx.log, undo{b: b, created: true})
 	}
-	k := bytes.Clone(key)
-	v := bytes.Clone(value)
-	if v == nil {
-		v = []byte{}
-	}
+	// key and value share one allocation
+	kv := make([]byte, len(key)+len(value))
+	copy(kv, key)
+	copy(kv[len(key):], value)
+	k, v := kv[:len(key):len(key)], kv[len(key):]
 	old, existed := sl.put(k, v)
-	tx.log = append(tx.log, undo{b: b, key: k, old: old, existed: existed})
+	if !tx.fresh[b] {
+		tx.log = append(tx.log, undo{b: b, key: k, old: old, existed: existed})
+	}
 	return nil
 }
 
@@ -236,7 +248,7 @@ func (tx *memTx) Delete(b Bucket, key []byte) error {
 	if sl == nil {
 		return nil
 	}
-	if old, ok := sl.remove(key); ok {
+	if old, ok := sl.remove(key); ok && !tx.fresh[b] {
 		tx.log = append(tx.log, undo{b: b, key: bytes.Clone(key), old: old, existed: true})
 	}
 	return nil
@@ -248,6 +260,10 @@ func (tx *memTx) DeleteBucket(b Bucket) error {
 	}
 	if sl := tx.t.buckets[b]; sl != nil {
 		delete(tx.t.buckets, b)
+		if tx.fresh[b] {
+			delete(tx.fresh, b) // the "created" entry already undoes it
+			return nil
+		}
 		tx.log = append(tx.log, undo{b: b, list: sl, dropped: true})
 	}
 	return nil
@@ -256,7 +272,11 @@ func (tx *memTx) DeleteBucket(b Bucket) error {
 func (tx *memTx) rollback() {
 	for i := len(tx.log) - 1; i >= 0; i-- {
 		u := tx.log[i]
-		if u.dropped {
+		switch {
+		case u.created:
+			delete(tx.t.buckets, u.b)
+			continue
+		case u.dropped:
 			tx.t.buckets[u.b] = u.list
 			continue
 		}

@@ -78,7 +78,7 @@ func (s *service) page(tx emulators.Tx, c *call, l listing, set *Settings) (any,
 		prev.set("feed", feed)
 	}
 	mode := q.get("mode")
-	class, echo := modeClass(mode)
+	classes, echo := modeClasses(mode)
 	if echo {
 		next.set("mode", mode)
 		prev.set("mode", mode)
@@ -88,9 +88,9 @@ func (s *service) page(tx emulators.Tx, c *call, l listing, set *Settings) (any,
 		viewLimit = limit + 1
 	}
 	var from []byte
-	bucket := l.coll.byModified(class)
+	index := l.coll.byModified
 	if changes {
-		bucket = l.coll.byChange(class)
+		index = l.coll.byChange
 		if offset != "" {
 			seq, ok := s.decodeChangesOffset(tx.Tenant(), string(l.coll), offset)
 			if !ok {
@@ -104,7 +104,11 @@ func (s *service) page(tx emulators.Tx, c *call, l listing, set *Settings) (any,
 			from = append([]byte(offset), 0x01) // past every "offset\x00id" key
 		}
 	}
-	rows, err := s.readRows(tx, c, l, bucket, from, descending, viewLimit, changes, fields)
+	cursors := make([]store.Cursor, len(classes))
+	for i, class := range classes {
+		cursors[i] = tx.Cursor(index(class))
+	}
+	rows, err := s.readRows(tx, c, l, cursors, from, descending, viewLimit, changes, fields)
 	if err != nil {
 		return nil, err
 	}
@@ -171,10 +175,10 @@ func parseLimit(raw string, max int, withFields bool) int {
 	return n
 }
 
-func (s *service) readRows(tx emulators.Tx, c *call, l listing, bucket store.Bucket, from []byte, desc bool, n int, changes bool, fields []string) ([]row, error) {
+func (s *service) readRows(tx emulators.Tx, c *call, l listing, cursors []store.Cursor, from []byte, desc bool, n int, changes bool, fields []string) ([]row, error) {
 	var rows []row
 	var err error
-	emulators.Walk(tx.Cursor(bucket), from, desc, n, func(k, v []byte) bool {
+	emulators.WalkMerged(cursors, from, desc, n, func(k, v []byte) bool {
 		// both indexes hold dateModified and id: {dm 0x00 id} as key or value
 		entry := k
 		if changes {
@@ -187,7 +191,7 @@ func (s *service) readRows(tx emulators.Tx, c *call, l listing, bucket store.Buc
 			rows = append(rows, rw)
 			return true
 		}
-		raw := tx.Get(l.coll.views(), []byte(id))
+		raw := tx.Get(l.coll.objects(), []byte(id))
 		if raw == nil {
 			err = fmt.Errorf("prozorro: %s %s has no view", l.coll, id)
 			return false

@@ -166,7 +166,7 @@ func (s *service) getPlan(w http.ResponseWriter, r *http.Request) {
 	var view []byte
 	err := s.env.View(r, func(tx emulators.Tx) error {
 		id := mux.Vars(r)["id"]
-		if raw := tx.Get(plansColl.views(), []byte(id)); raw != nil {
+		if raw := tx.Get(plansColl.objects(), []byte(id)); raw != nil {
 			view = renderView(raw, baseURL(r))
 			return nil
 		}
@@ -289,7 +289,8 @@ func (s *service) mergePlan(rec *record, patch map[string]any) (map[string]any, 
 	for _, k := range planEditIgnored {
 		delete(data, k)
 	}
-	return normalizeNumbers(data).(map[string]any), nil
+	// Stored data is the pruned view: compare like with like.
+	return prune(normalizeNumbers(data)).(map[string]any), nil
 }
 
 func decodeAsBody(b []byte) (map[string]any, error) {
