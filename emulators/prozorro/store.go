@@ -27,7 +27,9 @@ const plansColl collection = "plans"
 
 func (c collection) objects() store.Bucket { return store.Bucket{Service: Name, Kind: string(c)} }
 
-func (c collection) metas() store.Bucket { return store.Bucket{Service: Name, Kind: string(c) + ".meta"} }
+func (c collection) metas() store.Bucket {
+	return store.Bucket{Service: Name, Kind: string(c) + ".meta"}
+}
 
 func (c collection) byModified(class string) store.Bucket {
 	return store.Bucket{Service: Name, Kind: string(c) + ".dm." + class}
