@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -28,6 +29,17 @@ func seqFrom(r *http.Request) uint64 {
 // controlRouter is the control plane of CONVENTIONS.md under /_sandbox/.
 func (s *Server) controlRouter() http.Handler {
 	r := mux.NewRouter()
+	// One fallback decides between 404 and 405 by asking the routes themselves
+	// at request time (allowedMethods): mux's own 405 detection is lost across
+	// subrouters.
+	noRoute := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if allow := allowedMethods(r, req); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			emulators.Problem(w, http.StatusMethodNotAllowed, req.Method+" is not allowed on "+req.URL.Path)
+			return
+		}
+		emulators.Problem(w, http.StatusNotFound, "no control endpoint "+req.URL.Path)
+	})
 	c := r.PathPrefix("/_sandbox").Subrouter()
 	c.HandleFunc("/health", s.health).Methods(http.MethodGet, http.MethodHead)
 	c.HandleFunc("/reset", s.withTenant(s.reset)).Methods(http.MethodPost)
@@ -50,22 +62,12 @@ func (s *Server) controlRouter() http.Handler {
 		svc.Use(func(next http.Handler) http.Handler { return s.withTenant(next.ServeHTTP) })
 		s.serviceControls(svc, e)
 		e.Control(svc, s.envs[e.Name()])
-		svc.NotFoundHandler = http.HandlerFunc(notFoundProblem)
-		svc.MethodNotAllowedHandler = http.HandlerFunc(methodProblem)
+		svc.NotFoundHandler = noRoute
+		svc.MethodNotAllowedHandler = noRoute
 	}
-	r.NotFoundHandler = http.HandlerFunc(notFoundProblem)
-	r.MethodNotAllowedHandler = http.HandlerFunc(methodProblem)
-	c.NotFoundHandler = r.NotFoundHandler
-	c.MethodNotAllowedHandler = r.MethodNotAllowedHandler
+	r.NotFoundHandler, r.MethodNotAllowedHandler = noRoute, noRoute
+	c.NotFoundHandler, c.MethodNotAllowedHandler = noRoute, noRoute
 	return r
-}
-
-func notFoundProblem(w http.ResponseWriter, r *http.Request) {
-	emulators.Problem(w, http.StatusNotFound, "no control endpoint "+r.URL.Path)
-}
-
-func methodProblem(w http.ResponseWriter, r *http.Request) {
-	emulators.Problem(w, http.StatusMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path)
 }
 
 // withTenant resolves the tenant of a control request (400 problem if the header
@@ -382,6 +384,11 @@ func decodeStrict(r *http.Request, v any) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return errors.New("body must be a JSON object with known members: " + err.Error())
+	}
+	// Decode stops after the first value; a second one would otherwise be
+	// silently ignored while the first is applied.
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("body must hold exactly one JSON object")
 	}
 	return nil
 }

@@ -63,6 +63,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		_, err = stdout.Write(src)
 		return err
+	case "healthcheck":
+		return healthcheck(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -208,6 +210,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	servers := []*http.Server{}
 	listeners := []net.Listener{}
+	serving := false
+	defer func() {
+		// A listener opened before a later one failed must not stay bound
+		// (run is also called in-process, by tests).
+		if !serving {
+			for _, ln := range listeners {
+				_ = ln.Close()
+			}
+		}
+	}()
 	open := func(addr string, h http.Handler, what string) error {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
@@ -231,6 +243,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 	logger.Info("sandbox started", "data", where, "scenario", o.scenario, "seed", strconv.FormatUint(o.seed, 10))
+	serving = true
 	errc := make(chan error, len(servers))
 	for i, hs := range servers {
 		go func(hs *http.Server, ln net.Listener) { errc <- hs.Serve(ln) }(hs, listeners[i])
@@ -249,4 +262,60 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	logger.Info("sandbox stopped")
 	return nil
+}
+
+// healthcheck is the image's HEALTHCHECK (the image is FROM scratch: no curl):
+// it asks a running server's health endpoint and fails unless it answers 200.
+// The address comes from --url, else SANDBOX_ADDR, else the default --addr; a
+// wildcard listen host is dialled on loopback. Deliberately not in the usage.
+func healthcheck(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("sandbox healthcheck", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	target := fs.String("url", "", "health URL (default http://<SANDBOX_ADDR or 127.0.0.1:8080>/_sandbox/health)")
+	timeout := fs.Duration("timeout", 3*time.Second, "give up after this long")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("healthcheck: unexpected arguments %q", fs.Args())
+	}
+	if *target == "" {
+		*target = "http://" + dialAddr(getenv("SANDBOX_ADDR")) + "/_sandbox/health"
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *target, nil)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	// No proxy from the environment: the server is local.
+	client := &http.Client{Transport: &http.Transport{Proxy: nil}}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: %s answered %s", *target, resp.Status)
+	}
+	fmt.Fprintln(stdout, "ok")
+	return nil
+}
+
+// dialAddr turns a listen address into one a local client can dial: no
+// address is the default --addr, a wildcard or empty host is loopback.
+func dialAddr(listen string) string {
+	if listen == "" {
+		return "127.0.0.1:8080"
+	}
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return listen
+	}
+	switch host {
+	case "", "0.0.0.0", "::":
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
 }
