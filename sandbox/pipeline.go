@@ -251,10 +251,13 @@ func (s *Server) cors(next http.Handler) http.Handler {
 		return next
 	}
 	expose := []string{"Location", "Allow", "WWW-Authenticate", "Content-Disposition", "Retry-After"}
+	allow := []string{"Authorization", "Content-Type", "X-Sandbox-Tenant", "X-Sandbox-Scenario"}
 	for _, e := range s.cfg.Emulators {
 		expose = append(expose, e.Spec().ExposeHeaders...)
+		allow = append(allow, e.Spec().CORSHeaders...)
 	}
 	exposed := strings.Join(dedupe(expose), ", ")
+	allowed := strings.Join(dedupe(allow), ", ")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
 		if origin == "" {
@@ -267,9 +270,11 @@ func (s *Server) cors(next http.Handler) http.Handler {
 		h.Add("Vary", "Origin")
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 			h.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
+			// Echo what the browser asks for (any header is fine for a sandbox);
+			// without a list, name the headers the services use.
 			allowHeaders := r.Header.Get("Access-Control-Request-Headers")
 			if allowHeaders == "" {
-				allowHeaders = "Authorization, Content-Type, X-Sandbox-Tenant, X-Sandbox-Scenario"
+				allowHeaders = allowed
 			}
 			h.Set("Access-Control-Allow-Headers", allowHeaders)
 			h.Set("Access-Control-Max-Age", "600")

@@ -143,10 +143,12 @@ func (s *Server) seedTenant(t *tenant, scenario string) error {
 	t0 := meta.Clock.now(wall)
 	t.seeding.Lock()
 	defer t.seeding.Unlock()
-	if err := s.store.DropTenant(t.name); err != nil {
-		return err
-	}
+	// One transaction empties and reloads the tenant: a request never sees it
+	// half-reset, and a failed load keeps the old state.
 	err := s.store.Update(t.name, t0, func(tx store.Tx) error {
+		if err := tx.DeleteAll(); err != nil {
+			return err
+		}
 		raw, _ := json.Marshal(meta)
 		if err := tx.Put(metaBucket, []byte("tenant"), raw); err != nil {
 			return err

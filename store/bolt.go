@@ -270,6 +270,20 @@ func (tx *boltTx) DeleteBucket(b Bucket) error {
 	return nil
 }
 
+func (tx *boltTx) DeleteAll() error {
+	if !tx.writable {
+		return ErrReadOnly
+	}
+	if tx.root == nil {
+		return nil
+	}
+	if err := tx.btx.DeleteBucket(tx.rootKey); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+		return fmt.Errorf("store: empty tenant %s: %w", tx.tenant, err)
+	}
+	tx.root = nil
+	return nil
+}
+
 func (tx *boltTx) Cursor(b Bucket) Cursor {
 	bk := tx.bucket(b)
 	if bk == nil {

@@ -269,6 +269,20 @@ func (tx *memTx) DeleteBucket(b Bucket) error {
 	return nil
 }
 
+func (tx *memTx) DeleteAll() error {
+	if !tx.writable {
+		return ErrReadOnly
+	}
+	for b, sl := range tx.t.buckets {
+		delete(tx.t.buckets, b)
+		if !tx.fresh[b] {
+			tx.log = append(tx.log, undo{b: b, list: sl, dropped: true})
+		}
+	}
+	tx.fresh = nil
+	return nil
+}
+
 func (tx *memTx) rollback() {
 	for i := len(tx.log) - 1; i >= 0; i-- {
 		u := tx.log[i]

@@ -54,6 +54,9 @@ type Tx interface {
 	Delete(b Bucket, key []byte) error
 	// DeleteBucket removes a whole bucket (no error if it does not exist).
 	DeleteBucket(b Bucket) error
+	// DeleteAll empties the tenant inside the transaction, so that a reset can
+	// drop and reload a tenant atomically.
+	DeleteAll() error
 	// Cursor iterates a bucket in key order; on a missing bucket every move
 	// returns nil.
 	Cursor(b Bucket) Cursor

@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"ConcurrentWriters":  testConcurrentWriters,
 		"DeleteBucket":       testDeleteBucket,
 		"DeleteWhileIterate": testDeleteWhileIterate,
+		"DeleteAll":          testDeleteAll,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -333,4 +334,30 @@ func testDeleteWhileIterate(t *testing.T, s store.Store) {
 	}))
 	require.Equal(t, []string{"a", "b", "c", "d"}, seen)
 	require.Equal(t, []string{"a", "d"}, keys(t, s, "a", plans))
+}
+
+func testDeleteAll(t *testing.T, s store.Store) {
+	put(t, s, "a", plans, "k", "v")
+	put(t, s, "a", index, "i", "v")
+	put(t, s, "b", plans, "k", "b")
+	err := s.Update("a", now, func(tx store.Tx) error {
+		require.NoError(t, tx.DeleteAll())
+		require.Nil(t, tx.Get(plans, []byte("k")))
+		require.NoError(t, tx.Put(plans, []byte("new"), []byte("x")))
+		return errors.New("undo")
+	})
+	require.Error(t, err)
+	require.Equal(t, []string{"k"}, keys(t, s, "a", plans), "a failed transaction keeps the tenant")
+	require.Equal(t, []string{"i"}, keys(t, s, "a", index))
+	require.NoError(t, s.Update("a", now, func(tx store.Tx) error {
+		require.NoError(t, tx.DeleteAll())
+		return tx.Put(plans, []byte("new"), []byte("x"))
+	}))
+	require.Equal(t, []string{"new"}, keys(t, s, "a", plans))
+	require.Empty(t, keys(t, s, "a", index))
+	require.Equal(t, []string{"k"}, keys(t, s, "b", plans), "other tenants untouched")
+	require.NoError(t, s.View("a", now, func(tx store.Tx) error {
+		require.ErrorIs(t, tx.DeleteAll(), store.ErrReadOnly)
+		return nil
+	}))
 }
