@@ -81,6 +81,20 @@ func (s *service) planDocParent(tx emulators.Tx, r *http.Request) (*record, erro
 	return s.plan(tx, mux.Vars(r)["id"])
 }
 
+// planDocument loads the plan and every version of the addressed document
+// (E2 plan_id, then E2 document_id: outermost first).
+func (s *service) planDocument(tx emulators.Tx, r *http.Request) (*record, []map[string]any, error) {
+	rec, err := s.planDocParent(tx, r)
+	if err != nil {
+		return nil, nil, err
+	}
+	vs := versions(rec.Data, mux.Vars(r)["doc"])
+	if len(vs) == 0 {
+		return nil, nil, errNotFound("document_id")
+	}
+	return rec, vs, nil
+}
+
 // listDocuments: GET …/documents[?all=1].
 func (s *service) listDocuments(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.begin(w, r)
@@ -121,13 +135,9 @@ func (s *service) getDocument(w http.ResponseWriter, r *http.Request) {
 	var view map[string]any
 	var redirect, ctype, disposition string
 	err := s.env.View(r, func(tx emulators.Tx) error {
-		rec, err := s.planDocParent(tx, r)
+		_, vs, err := s.planDocument(tx, r)
 		if err != nil {
 			return err
-		}
-		vs := versions(rec.Data, mux.Vars(r)["doc"])
-		if len(vs) == 0 {
-			return errNotFound("document_id")
 		}
 		if c.query.has("download") {
 			key := c.query.get("download")
@@ -199,15 +209,16 @@ func (s *service) uploadDocument(w http.ResponseWriter, r *http.Request, isPut b
 	var docPath string
 	err := s.update(r, func(tx emulators.Tx) error {
 		view = nil
-		rec, err := s.planDocParent(tx, r)
+		var rec *record
+		var prevVersions []map[string]any
+		var err error
+		if isPut {
+			rec, prevVersions, err = s.planDocument(tx, r)
+		} else {
+			rec, err = s.planDocParent(tx, r)
+		}
 		if err != nil {
 			return err
-		}
-		var prevVersions []map[string]any
-		if isPut {
-			if prevVersions = versions(rec.Data, mux.Vars(r)["doc"]); len(prevVersions) == 0 {
-				return errNotFound("document_id")
-			}
 		}
 		c.who = s.resolve(tx, callerKey(r))
 		if !c.owns(rec.owner(), rec.Token) {
@@ -296,12 +307,9 @@ func (s *service) jsonDocument(c *call, set *Settings) (map[string]any, error) {
 	if e != nil {
 		return nil, e
 	}
-	data, errs, fatal := checkModel(s.conv, s.valCtx(), s.models.document, raw)
-	if fatal != nil {
-		return nil, newErr(422, "body", "data", fatal.Error())
-	}
-	if errs != nil {
-		return nil, errFields(errs, fieldOrder(s.models.document))
+	data, e := s.validate(s.models.document, raw)
+	if e != nil {
+		return nil, e
 	}
 	u, _ := data["url"].(string)
 	key, ok := docserviceKey(u)
@@ -421,13 +429,9 @@ func (s *service) patchDocument(w http.ResponseWriter, r *http.Request) {
 	var out any
 	err := s.update(r, func(tx emulators.Tx) error {
 		out = nil
-		rec, err := s.planDocParent(tx, r)
+		rec, vs, err := s.planDocument(tx, r)
 		if err != nil {
 			return err
-		}
-		vs := versions(rec.Data, mux.Vars(r)["doc"])
-		if len(vs) == 0 {
-			return errNotFound("document_id")
 		}
 		if !c.isJSON() {
 			return errContentType()
@@ -497,12 +501,9 @@ func (s *service) mergeDocument(latest map[string]any, patch map[string]any) (ma
 	if err != nil {
 		return nil, errNoJSON("2017")
 	}
-	data, errs, fatal := checkModel(s.conv, s.valCtx(), s.models.document, raw)
-	if fatal != nil {
-		return nil, newErr(422, "body", "data", fatal.Error())
-	}
-	if errs != nil {
-		return nil, errFields(errs, fieldOrder(s.models.document))
+	data, e := s.validate(s.models.document, raw)
+	if e != nil {
+		return nil, e
 	}
 	next := deepCopy(latest).(map[string]any)
 	for _, k := range docEditable {

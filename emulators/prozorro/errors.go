@@ -180,3 +180,16 @@ func (e *Emulator) Fail(w http.ResponseWriter, r *http.Request, f emulators.Fail
 		writeError(w, newErr(status, "body", "data", http.StatusText(status)))
 	}
 }
+
+// validate runs both schematics phases on a body and maps the outcome to the
+// envelope: 422 body/data for an aborting error, else one item per field.
+func (s *service) validate(m *model, raw map[string]any) (map[string]any, *apiError) {
+	data, errs, fatal := checkModel(s.conv, s.valCtx(), m, raw)
+	if fatal != nil {
+		return nil, newErr(422, "body", "data", fatal.Error())
+	}
+	if errs != nil {
+		return nil, errFields(errs, fieldOrder(m))
+	}
+	return data, nil
+}

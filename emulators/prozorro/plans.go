@@ -77,12 +77,9 @@ func (s *service) createPlan(w http.ResponseWriter, r *http.Request) {
 
 // checkPlan converts and validates a plan body and drops the ignored fields.
 func (s *service) checkPlan(raw map[string]any) (map[string]any, *apiError) {
-	data, errs, fatal := checkModel(s.conv, s.valCtx(), s.models.plan, raw)
-	if fatal != nil {
-		return nil, newErr(422, "body", "data", fatal.Error())
-	}
-	if errs != nil {
-		return nil, errFields(errs, fieldOrder(s.models.plan))
+	data, e := s.validate(s.models.plan, raw)
+	if e != nil {
+		return nil, e
 	}
 	for _, k := range planCreateIgnored {
 		delete(data, k)
@@ -279,12 +276,9 @@ func (s *service) mergePlan(rec *record, patch map[string]any) (map[string]any, 
 	if err != nil {
 		return nil, errNoJSON("2017")
 	}
-	data, errs, fatal := checkModel(s.conv, s.valCtx(), s.models.plan, raw)
-	if fatal != nil {
-		return nil, newErr(422, "body", "data", fatal.Error())
-	}
-	if errs != nil {
-		return nil, errFields(errs, fieldOrder(s.models.plan))
+	data, e := s.validate(s.models.plan, raw)
+	if e != nil {
+		return nil, e
 	}
 	for _, k := range planEditIgnored {
 		delete(data, k)
