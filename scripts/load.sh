@@ -35,7 +35,7 @@ for backend in memory data; do
   echo "== $backend"
   printf 'reference  GET /_sandbox/health        '; rate "$base/_sandbox/health"
   printf 'GET plan by id                        '; rate "$p1"
-  printf 'GET plans page (limit=100)            '; rate "$base/prozorro/api/2.3/plans?limit=100"
   printf 'POST plan                             '; rate -s "$post_lua" "$base/prozorro/api/2.3/plans"
+  printf 'GET plans page (limit=100)            '; rate "$base/prozorro/api/2.3/plans?limit=100"
   kill $pid; wait $pid 2>/dev/null || true
 done

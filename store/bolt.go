@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -16,9 +17,29 @@ import (
 // Bolt is the durable backend: one bbolt file, a root bucket per tenant
 // ("t:<name>"), inside it a bucket per service and in that a bucket per kind.
 // Commits are fsync'd, so a write acknowledged with 2xx survives a crash.
+//
+// Writes go through one committer goroutine (group commit): a lone write
+// commits at once, and the writes that arrive while a commit (and its fsync) is
+// running share the next one. bbolt's own Batch waits a fixed delay instead,
+// which costs a lone writer latency and still commits small batches.
 type Bolt struct {
-	db *bolt.DB
+	db     *bolt.DB
+	writes chan *write
+	done   chan struct{}
+	mu     sync.RWMutex // closed is read by writers, set by Close
+	closed bool
 }
+
+// write is one Update waiting for the committer.
+type write struct {
+	tenant string
+	now    time.Time
+	fn     func(Tx) error
+	result chan error
+}
+
+// maxGroup bounds how many writes share one commit.
+const maxGroup = 256
 
 const tenantPrefix = "t:"
 
@@ -33,10 +54,73 @@ func OpenBolt(path string) (*Bolt, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	// Concurrent writers share one commit (and one fsync); a short delay keeps
-	// a lone writer's latency low.
-	db.MaxBatchDelay = 500 * time.Microsecond
-	return &Bolt{db: db}, nil
+	s := &Bolt{db: db, writes: make(chan *write), done: make(chan struct{})}
+	go s.commit()
+	return s, nil
+}
+
+// commit is the committer loop: take one write, add whatever else is waiting,
+// run them in one transaction.
+func (s *Bolt) commit() {
+	defer close(s.done)
+	for first := range s.writes {
+		group := []*write{first}
+	more:
+		for len(group) < maxGroup {
+			select {
+			case w, ok := <-s.writes:
+				if !ok {
+					break more
+				}
+				group = append(group, w)
+			default:
+				break more
+			}
+		}
+		s.runGroup(group)
+	}
+}
+
+// runGroup commits a group. A write that fails rolls the transaction back; it
+// is then run alone for its own answer (its failure may have depended on the
+// others' writes) and the rest are committed without it.
+func (s *Bolt) runGroup(group []*write) {
+	for len(group) > 0 {
+		failed := -1
+		err := s.db.Update(func(btx *bolt.Tx) error {
+			for i, w := range group {
+				if err := w.run(btx); err != nil {
+					failed = i
+					return err
+				}
+			}
+			return nil
+		})
+		if failed < 0 {
+			for _, w := range group {
+				w.result <- err
+			}
+			return
+		}
+		w := group[failed]
+		w.result <- s.db.Update(w.run)
+		group = append(group[:failed], group[failed+1:]...)
+	}
+}
+
+// panicked carries a panic of a write function back to its caller's goroutine.
+type panicked struct{ value any }
+
+func (p panicked) Error() string { return fmt.Sprintf("panic in store transaction: %v", p.value) }
+
+func (w *write) run(btx *bolt.Tx) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = panicked{v}
+		}
+	}()
+	key, _ := tenantKey(w.tenant)
+	return w.fn(&boltTx{btx: btx, rootKey: key, root: btx.Bucket(key), tenant: w.tenant, now: w.now, writable: true})
 }
 
 func tenantKey(name string) ([]byte, error) {
@@ -57,16 +141,26 @@ func (s *Bolt) View(tenant string, now time.Time, fn func(Tx) error) error {
 	})
 }
 
-// Update implements Store. Concurrent updates are batched into one commit.
+// Update implements Store. Concurrent updates share commits (see Bolt); a panic
+// in fn rolls back and is re-raised in the caller's goroutine.
 func (s *Bolt) Update(tenant string, now time.Time, fn func(Tx) error) error {
-	key, err := tenantKey(tenant)
-	if err != nil {
+	if _, err := tenantKey(tenant); err != nil {
 		return err
 	}
-	return s.db.Batch(func(btx *bolt.Tx) error {
-		t := &boltTx{btx: btx, rootKey: key, root: btx.Bucket(key), tenant: tenant, now: now, writable: true}
-		return fn(t)
-	})
+	w := &write{tenant: tenant, now: now, fn: fn, result: make(chan error, 1)}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return errors.New("store: closed")
+	}
+	s.writes <- w
+	s.mu.RUnlock()
+	err := <-w.result
+	var p panicked
+	if errors.As(err, &p) {
+		panic(p.value)
+	}
+	return err
 }
 
 // HasTenant implements Store.
@@ -168,8 +262,19 @@ func (s *Bolt) Import(tenant string, r io.Reader) error {
 	})
 }
 
-// Close implements Store.
-func (s *Bolt) Close() error { return s.db.Close() }
+// Close implements Store: pending writes finish, later ones are refused.
+func (s *Bolt) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.writes)
+	s.mu.Unlock()
+	<-s.done
+	return s.db.Close()
+}
 
 type boltTx struct {
 	btx      *bolt.Tx

@@ -89,3 +89,16 @@ func BenchmarkGetPlan(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCreatePlan is the create path (validation, ids, view, revision,
+// indexes) in memory, without HTTP.
+func BenchmarkCreatePlan(b *testing.B) {
+	h := benchServer(b, 0)
+	body := `{"data": {"procuringEntity": {"name": "x", "identifier": {"scheme": "UA-EDR", "id": "1"}}, "tender": {"tenderPeriod": {"startDate": "2026-12-01"}}, "budget": {"id": "1", "description": "d", "amount": 1}, "classification": {"scheme": "ДК021", "id": "03111000-2", "description": "d"}}}`
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if code := do(b, h, http.MethodPost, plansURL, body); code != http.StatusCreated {
+			b.Fatalf("create: %d", code)
+		}
+	}
+}
