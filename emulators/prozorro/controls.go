@@ -18,10 +18,6 @@ import (
 // Service controls of §9 (/_sandbox/prozorro/...): identities, tokens of
 // scenario objects, the docservice key and the raw edit hook.
 
-func (s *service) controlView(r *http.Request, fn func(tx emulators.Tx) (any, int, error)) {
-	s.controlTx(r, false, fn)
-}
-
 // controlTx runs a control handler in a transaction and writes its JSON or its
 // problem; handlers return (body, status, error).
 func (s *service) controlTx(r *http.Request, write bool, fn func(tx emulators.Tx) (any, int, error)) (any, int, error) {
