@@ -26,6 +26,7 @@ import (
 var version = "dev"
 
 const usage = `Usage: sandbox [serve] [flags] | sandbox version | sandbox scenarios | sandbox openapi SERVICE
+       sandbox export --data FILE --tenant NAME [--out DUMP] | sandbox import --data FILE --tenant NAME DUMP
 
 Every flag can also be set by an environment variable SANDBOX_<FLAG>
 (e.g. SANDBOX_ADDR, SANDBOX_JOURNAL_SIZE; SANDBOX_LISTEN takes a comma list).
@@ -65,6 +66,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	case "healthcheck":
 		return healthcheck(ctx, rest, getenv, stdout, stderr)
+	case "export", "import":
+		return transfer(cmd, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -318,4 +321,63 @@ func dialAddr(listen string) string {
 		host = "127.0.0.1"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// transfer is `sandbox export` / `sandbox import`: one tenant of a data file to
+// or from a dump (the format of GET /_sandbox/export), for preparing demo
+// environments offline. The server must not be running on that file (bbolt
+// locks it).
+func transfer(cmd string, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("sandbox "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", getenv("SANDBOX_DATA"), "bbolt data file")
+	tenant := fs.String("tenant", "default", "tenant to "+cmd)
+	out := fs.String("out", "", "export: write the dump here instead of stdout")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *data == "" {
+		return fmt.Errorf("%s: --data FILE is required", cmd)
+	}
+	if !store.ValidTenant(*tenant) {
+		return fmt.Errorf("%s: invalid tenant name %q", cmd, *tenant)
+	}
+	if cmd == "import" && fs.NArg() != 1 {
+		return fmt.Errorf("usage: sandbox import --data FILE --tenant NAME DUMP")
+	}
+	if cmd == "export" && fs.NArg() != 0 {
+		return fmt.Errorf("usage: sandbox export --data FILE --tenant NAME [--out DUMP]")
+	}
+	if cmd == "export" {
+		if _, err := os.Stat(*data); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+	}
+	st, err := store.OpenBolt(*data)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if cmd == "import" {
+		f, err := os.Open(fs.Arg(0))
+		if err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		defer f.Close()
+		if err := st.Import(*tenant, f); err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		fmt.Fprintf(stdout, "imported tenant %s into %s\n", *tenant, *data)
+		return nil
+	}
+	w := stdout
+	if *out != "" {
+		f, err := os.Create(*out)
+		if err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		defer f.Close()
+		w = f
+	}
+	return st.Export(*tenant, w)
 }

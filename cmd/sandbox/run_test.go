@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/upstream-sandbox/sandbox/store"
 )
 
 // syncBuffer is a bytes.Buffer safe for a server goroutine writing while the
@@ -281,4 +284,30 @@ func TestRun_Healthcheck(t *testing.T) {
 	} {
 		require.Equal(t, tc.want, dialAddr(tc.in), tc.in)
 	}
+}
+
+// export/import move one tenant between data files (demo environments).
+func TestRun_ExportImport(t *testing.T) {
+	dir := t.TempDir()
+	src, dst, dump := filepath.Join(dir, "src.db"), filepath.Join(dir, "dst.db"), filepath.Join(dir, "demo.json")
+	st, err := store.OpenBolt(src)
+	require.NoError(t, err)
+	b := store.Bucket{Service: "prozorro", Kind: "plans"}
+	require.NoError(t, st.Update("demo", time.Time{}, func(tx store.Tx) error { return tx.Put(b, []byte("k"), []byte("v")) }))
+	require.NoError(t, st.Close())
+	env := func(string) string { return "" }
+	var out, errb bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"sandbox", "export", "--data", src, "--tenant", "demo", "--out", dump}, env, &out, &errb))
+	require.NoError(t, run(context.Background(), []string{"sandbox", "import", "--data", dst, "--tenant", "shown", dump}, env, &out, &errb))
+	st, err = store.OpenBolt(dst)
+	require.NoError(t, err)
+	defer st.Close()
+	require.NoError(t, st.View("shown", time.Time{}, func(tx store.Tx) error {
+		require.Equal(t, "v", string(tx.Get(b, []byte("k"))))
+		return nil
+	}))
+	require.Error(t, run(context.Background(), []string{"sandbox", "export", "--tenant", "demo"}, env, &out, &errb), "no --data")
+	require.Error(t, run(context.Background(), []string{"sandbox", "export", "--data", filepath.Join(dir, "none.db")}, env, &out, &errb))
+	require.Error(t, run(context.Background(), []string{"sandbox", "import", "--data", dst, "--tenant", "bad name", dump}, env, &out, &errb))
+	require.Error(t, run(context.Background(), []string{"sandbox", "import", "--data", dst, filepath.Join(dir, "missing.json")}, env, &out, &errb))
 }
