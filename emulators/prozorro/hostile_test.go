@@ -21,6 +21,7 @@ var hostileValues = []any{
 	nil, true, 0, -1, 1.5, 1e308, "", "x", strings.Repeat("я", 1000), []any{}, []any{nil}, []any{1, "a"},
 	map[string]any{}, map[string]any{"0": 1}, map[string]any{"x": map[string]any{"y": []any{}}},
 	"2017-13-45", "\u0000", json.Number("123456789012345678901234567890"),
+	"nan", "-Infinity", json.Number("1e999"),
 }
 
 // paths lists every JSON path of a decoded body, for mutation.

@@ -2,6 +2,7 @@ package prozorro_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"time"
@@ -394,4 +395,13 @@ func TestPlans_Revisions(t *testing.T) {
 	}
 	require.NotContains(t, e.plan(id), "revisions")
 	require.Equal(t, resp.Object()["data"].(map[string]any)["dateModified"], r2["date"])
+}
+
+// Non-finite amounts are refused rather than stored and emitted as invalid JSON.
+func TestPlans_NonFiniteFloats(t *testing.T) {
+	e := newEnv(t)
+	for _, v := range []any{"nan", "inf", "-Infinity", json.Number("1e999")} {
+		resp := postVariant(e, func(d map[string]any) { d["budget"].(map[string]any)["amount"] = v })
+		requireError(t, resp, 422, "body", "budget", map[string]any{"amount": []any{"Value '" + map[bool]string{true: "inf", false: fmt.Sprint(v)}[v == json.Number("1e999")] + "' is not float."}})
+	}
 }

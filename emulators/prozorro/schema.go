@@ -403,7 +403,9 @@ type floatType struct {
 }
 
 func (t floatType) convert(_ *convCtx, raw any) (any, errDesc) {
-	if f, ok := toFloat(raw); ok {
+	// NaN and ±inf are refused: Python stored them and then emitted JSON no
+	// client can parse ("NaN", "Infinity").
+	if f, ok := toFloat(raw); ok && !math.IsNaN(f) && !math.IsInf(f, 0) {
 		return f, nil
 	}
 	return nil, msgs(fmt.Sprintf("Value '%s' is not float.", pyFormat(raw)))
@@ -599,6 +601,9 @@ func normalizeNumbers(v any) any {
 			}
 		}
 		f, _ := toFloat(x)
+		if math.IsInf(f, 0) || math.IsNaN(f) {
+			return x // keep "1e999" as written: Infinity is not JSON
+		}
 		return f
 	case []any:
 		out := make([]any, len(x))
