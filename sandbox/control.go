@@ -2,9 +2,7 @@ package sandbox
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -166,7 +164,11 @@ func (s *Server) setClock(w http.ResponseWriter, r *http.Request) {
 		Set     *string `json:"set"`
 		Freeze  *bool   `json:"freeze"`
 	}
-	if err := decodeStrict(r, &in); err != nil {
+	body, err := emulators.ReadBody(r, 1<<20)
+	if err == nil {
+		err = emulators.DecodeStrict(body, &in)
+	}
+	if err != nil {
 		emulators.Problem(w, http.StatusBadRequest, err.Error())
 		return
 	}
@@ -176,7 +178,6 @@ func (s *Server) setClock(w http.ResponseWriter, r *http.Request) {
 	}
 	var advance time.Duration
 	var set time.Time
-	var err error
 	if in.Advance != nil {
 		if advance, err = time.ParseDuration(*in.Advance); err != nil {
 			emulators.Problem(w, http.StatusBadRequest, `"advance" must be a Go duration such as "2h" or "90s"`)
@@ -373,22 +374,4 @@ func (s *Server) importTenant(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	emulators.WriteJSON(w, http.StatusOK, s.tenantInfo(t))
-}
-
-func decodeStrict(r *http.Request, v any) error {
-	body, err := emulators.ReadBody(r, 1<<20)
-	if err != nil {
-		return err
-	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return errors.New("body must be a JSON object with known members: " + err.Error())
-	}
-	// Decode stops after the first value; a second one would otherwise be
-	// silently ignored while the first is applied.
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("body must hold exactly one JSON object")
-	}
-	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"reflect"
 	"regexp"
@@ -18,110 +17,62 @@ import (
 // Service controls of §9 (/_sandbox/prozorro/...): identities, tokens of
 // scenario objects, the docservice key and the raw edit hook.
 
-// controlTx runs a control handler in a transaction and writes its JSON or its
-// problem; handlers return (body, status, error).
-func (s *service) controlTx(r *http.Request, write bool, fn func(tx emulators.Tx) (any, int, error)) (any, int, error) {
-	var body any
-	var status int
-	run := s.env.View
-	if write {
-		run = s.env.Update
-	}
-	err := run(r, func(tx emulators.Tx) error {
-		var err error
-		body, status, err = fn(tx)
-		return err
-	})
-	return body, status, err
-}
-
-type problemError struct {
-	status int
-	detail string
-}
-
-func (e *problemError) Error() string { return e.detail }
-
-func problemf(status int, format string, args ...any) error {
-	return &problemError{status: status, detail: fmt.Sprintf(format, args...)}
-}
-
-func writeControl(w http.ResponseWriter, body any, status int, err error) {
-	if err != nil {
-		if pe, ok := err.(*problemError); ok {
-			emulators.Problem(w, pe.status, pe.detail)
-			return
+func (s *service) ctlListBrokers(tx emulators.Tx, r *http.Request, _ []byte) (any, int, error) {
+	items := append([]identity{}, s.builtIns...)
+	var err error
+	store.ForEach(tx, brokersBucket, func(_, v []byte) bool {
+		var id identity
+		if err = json.Unmarshal(v, &id); err != nil {
+			return false
 		}
-		emulators.ProblemFor(w, err)
-		return
-	}
-	if status == http.StatusNoContent {
-		w.WriteHeader(status)
-		return
-	}
-	emulators.WriteJSON(w, status, body)
-}
-
-func (s *service) ctlListBrokers(w http.ResponseWriter, r *http.Request) {
-	body, status, err := s.controlTx(r, false, func(tx emulators.Tx) (any, int, error) {
-		items := append([]identity{}, s.builtIns...)
-		var err error
-		store.ForEach(tx, brokersBucket, func(_, v []byte) bool {
-			var id identity
-			if err = json.Unmarshal(v, &id); err != nil {
-				return false
-			}
-			items = append(items, id)
-			return true
-		})
-		return map[string]any{"items": items}, http.StatusOK, err
+		items = append(items, id)
+		return true
 	})
-	writeControl(w, body, status, err)
+	return map[string]any{"items": items}, http.StatusOK, err
 }
 
 var brokerKeyRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 var levelsRE = regexp.MustCompile(`^[1-4]{1,4}t?$`)
 
-func (s *service) ctlPutBroker(w http.ResponseWriter, r *http.Request) {
+func (s *service) ctlPutBroker(tx emulators.Tx, r *http.Request, body []byte) (any, int, error) {
 	key := mux.Vars(r)["key"]
-	body, status, err := s.controlTx(r, true, func(tx emulators.Tx) (any, int, error) {
-		if s.isBuiltIn(key) {
-			return nil, 0, problemf(http.StatusConflict, "%q is a built-in identity", key)
+	if s.isBuiltIn(key) {
+		return nil, 0, emulators.Problemf(http.StatusConflict, "%q is a built-in identity", key)
+	}
+	if !brokerKeyRE.MatchString(key) {
+		return nil, 0, emulators.Problemf(http.StatusBadRequest, "broker key must be 1–64 of [A-Za-z0-9._-]")
+	}
+	var in struct {
+		Owner  *string  `json:"owner"`
+		Levels *string  `json:"levels"`
+		Deny   []string `json:"deny"`
+	}
+	if len(body) > 0 {
+		if err := emulators.DecodeStrict(body, &in); err != nil {
+			return nil, 0, emulators.Problemf(http.StatusBadRequest, "%v", err)
 		}
-		if !brokerKeyRE.MatchString(key) {
-			return nil, 0, problemf(http.StatusBadRequest, "broker key must be 1–64 of [A-Za-z0-9._-]")
+	}
+	id := identity{Key: key, Owner: key, Group: "brokers", Levels: "1234", Deny: []string{}}
+	if in.Owner != nil {
+		if *in.Owner == "" {
+			return nil, 0, emulators.Problemf(http.StatusBadRequest, "owner must not be empty")
 		}
-		var in struct {
-			Owner  *string  `json:"owner"`
-			Levels *string  `json:"levels"`
-			Deny   []string `json:"deny"`
+		id.Owner = *in.Owner
+	}
+	if in.Levels != nil {
+		if !levelsRE.MatchString(*in.Levels) {
+			return nil, 0, emulators.Problemf(http.StatusBadRequest, `levels must be digits 1–4, optionally ending in "t"`)
 		}
-		if err := strictJSON(r, &in); err != nil {
-			return nil, 0, problemf(http.StatusBadRequest, "%v", err)
+		id.Levels = *in.Levels
+	}
+	for _, d := range in.Deny {
+		if !contains([]string{"auction", "bid", "question"}, d) {
+			return nil, 0, emulators.Problemf(http.StatusBadRequest, "deny may hold auction, bid, question; got %q", d)
 		}
-		id := identity{Key: key, Owner: key, Group: "brokers", Levels: "1234", Deny: []string{}}
-		if in.Owner != nil {
-			if *in.Owner == "" {
-				return nil, 0, problemf(http.StatusBadRequest, "owner must not be empty")
-			}
-			id.Owner = *in.Owner
-		}
-		if in.Levels != nil {
-			if !levelsRE.MatchString(*in.Levels) {
-				return nil, 0, problemf(http.StatusBadRequest, `levels must be digits 1–4, optionally ending in "t"`)
-			}
-			id.Levels = *in.Levels
-		}
-		for _, d := range in.Deny {
-			if !contains([]string{"auction", "bid", "question"}, d) {
-				return nil, 0, problemf(http.StatusBadRequest, "deny may hold auction, bid, question; got %q", d)
-			}
-			id.Deny = append(id.Deny, d)
-		}
-		raw, _ := json.Marshal(id)
-		return id, http.StatusOK, tx.Put(brokersBucket, []byte(key), raw)
-	})
-	writeControl(w, body, status, err)
+		id.Deny = append(id.Deny, d)
+	}
+	raw, _ := json.Marshal(id)
+	return id, http.StatusOK, tx.Put(brokersBucket, []byte(key), raw)
 }
 
 func (s *service) isBuiltIn(key string) bool {
@@ -133,119 +84,89 @@ func (s *service) isBuiltIn(key string) bool {
 	return false
 }
 
-func (s *service) ctlDeleteBroker(w http.ResponseWriter, r *http.Request) {
+func (s *service) ctlDeleteBroker(tx emulators.Tx, r *http.Request, _ []byte) (any, int, error) {
 	key := mux.Vars(r)["key"]
-	body, status, err := s.controlTx(r, true, func(tx emulators.Tx) (any, int, error) {
-		if s.isBuiltIn(key) {
-			return nil, 0, problemf(http.StatusConflict, "%q is a built-in identity and cannot be removed", key)
-		}
-		if tx.Get(brokersBucket, []byte(key)) == nil {
-			return nil, 0, problemf(http.StatusNotFound, "no tenant broker %q", key)
-		}
-		return nil, http.StatusNoContent, tx.Delete(brokersBucket, []byte(key))
-	})
-	writeControl(w, body, status, err)
+	if s.isBuiltIn(key) {
+		return nil, 0, emulators.Problemf(http.StatusConflict, "%q is a built-in identity and cannot be removed", key)
+	}
+	if tx.Get(brokersBucket, []byte(key)) == nil {
+		return nil, 0, emulators.Problemf(http.StatusNotFound, "no tenant broker %q", key)
+	}
+	return nil, http.StatusNoContent, tx.Delete(brokersBucket, []byte(key))
 }
 
-func (s *service) ctlPlanAccess(w http.ResponseWriter, r *http.Request) {
-	body, status, err := s.controlTx(r, false, func(tx emulators.Tx) (any, int, error) {
-		rec, err := loadRecord(tx, plansColl, mux.Vars(r)["id"])
-		if err != nil {
-			return nil, 0, err
-		}
-		if rec == nil {
-			return nil, 0, problemf(http.StatusNotFound, "no plan %q", mux.Vars(r)["id"])
-		}
-		return map[string]string{"owner": rec.owner(), "token": rec.Token}, http.StatusOK, nil
-	})
-	writeControl(w, body, status, err)
+func (s *service) ctlPlanAccess(tx emulators.Tx, r *http.Request, _ []byte) (any, int, error) {
+	rec, err := loadRecord(tx, plansColl, mux.Vars(r)["id"])
+	if err != nil {
+		return nil, 0, err
+	}
+	if rec == nil {
+		return nil, 0, emulators.Problemf(http.StatusNotFound, "no plan %q", mux.Vars(r)["id"])
+	}
+	return map[string]string{"owner": rec.owner(), "token": rec.Token}, http.StatusOK, nil
 }
 
-func (s *service) ctlDocserviceKey(w http.ResponseWriter, r *http.Request) {
+func (s *service) ctlDocserviceKey(w http.ResponseWriter, _ *http.Request) {
 	pub := s.signKey.Public().(ed25519.PublicKey)
 	emulators.WriteJSON(w, http.StatusOK, map[string]string{"keyId": s.keyID, "publicKey": hex.EncodeToString(pub)})
 }
 
 // ctlEditPlan is the raw edit of §9.3 for a plan: the equivalent of a direct
 // database write, bypassing permissions and roles; fields are still type-checked.
-func (s *service) ctlEditPlan(w http.ResponseWriter, r *http.Request) {
-	body, status, err := s.controlTx(r, true, func(tx emulators.Tx) (any, int, error) {
-		rec, err := loadRecord(tx, plansColl, mux.Vars(r)["id"])
-		if err != nil {
-			return nil, 0, err
-		}
-		if rec == nil {
-			return nil, 0, problemf(http.StatusNotFound, "no plan %q", mux.Vars(r)["id"])
-		}
-		var in struct {
-			Data map[string]any `json:"data"`
-		}
-		raw, err := emulators.ReadBody(r, emulators.DefaultBodyLimit)
-		if err != nil {
-			return nil, 0, problemf(http.StatusBadRequest, "%v", err)
-		}
-		v, err := emulators.DecodeJSON(raw)
-		obj, _ := v.(map[string]any)
-		in.Data, _ = obj["data"].(map[string]any)
-		if err != nil || in.Data == nil {
-			return nil, 0, problemf(http.StatusBadRequest, `body must be {"data": {…}}`)
-		}
-		for k := range in.Data {
-			if s.models.plan.byName[k] == nil {
-				return nil, 0, problemf(http.StatusBadRequest, "unknown plan field %q", k)
-			}
-		}
-		base := deepCopy(rec.Data).(map[string]any)
-		documents := base["documents"]
-		delete(base, "documents")
-		merged := mergePatch(base, in.Data).(map[string]any)
-		body, derr := decodeAsBody(pyJSON(merged, 0))
-		if derr != nil {
-			return nil, 0, problemf(http.StatusBadRequest, "%v", derr)
-		}
-		data, errs := convertModel(s.conv, s.models.plan, body)
-		if errs != nil {
-			detail, _ := json.Marshal(errs)
-			return nil, 0, problemf(http.StatusUnprocessableEntity, "%s", detail)
-		}
-		data = normalizeNumbers(prune(data)).(map[string]any)
-		if documents != nil {
-			data["documents"] = documents
-		}
-		if reflect.DeepEqual(data, rec.Data) {
-			return map[string]any{"data": json.RawMessage(pyJSON(s.planView(r, rec), 0))}, http.StatusOK, nil
-		}
-		before := cloneRecord(rec)
-		now, err := s.nextModified(tx, plansColl)
-		if err != nil {
-			return nil, 0, err
-		}
-		data["dateModified"] = isoformat(now)
-		rec.Data = data
-		if err := s.appendRevision(tx, plansColl, rec, before, "sandbox", now); err != nil {
-			return nil, 0, err
-		}
-		if err := s.savePlan(tx, rec, before); err != nil {
-			return nil, 0, err
-		}
-		return map[string]any{"data": json.RawMessage(pyJSON(s.planView(r, rec), 0))}, http.StatusOK, nil
-	})
-	writeControl(w, body, status, err)
-}
-
-// strictJSON decodes a control body refusing unknown members.
-func strictJSON(r *http.Request, v any) error {
-	raw, err := emulators.ReadBody(r, 1<<20)
+func (s *service) ctlEditPlan(tx emulators.Tx, r *http.Request, body []byte) (any, int, error) {
+	rec, err := loadRecord(tx, plansColl, mux.Vars(r)["id"])
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
-	if len(raw) == 0 {
-		return nil
+	if rec == nil {
+		return nil, 0, emulators.Problemf(http.StatusNotFound, "no plan %q", mux.Vars(r)["id"])
 	}
-	dec := json.NewDecoder(bytesReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("bad body: %w", err)
+	var in struct {
+		Data map[string]any `json:"data"`
 	}
-	return nil
+	v, err := emulators.DecodeJSON(body)
+	obj, _ := v.(map[string]any)
+	in.Data, _ = obj["data"].(map[string]any)
+	if err != nil || in.Data == nil {
+		return nil, 0, emulators.Problemf(http.StatusBadRequest, `body must be {"data": {…}}`)
+	}
+	for k := range in.Data {
+		if s.models.plan.byName[k] == nil {
+			return nil, 0, emulators.Problemf(http.StatusBadRequest, "unknown plan field %q", k)
+		}
+	}
+	base := deepCopy(rec.Data).(map[string]any)
+	documents := base["documents"]
+	delete(base, "documents")
+	merged := mergePatch(base, in.Data).(map[string]any)
+	raw, derr := decodeAsBody(pyJSON(merged, 0))
+	if derr != nil {
+		return nil, 0, emulators.Problemf(http.StatusBadRequest, "%v", derr)
+	}
+	data, errs := convertModel(s.conv, s.models.plan, raw)
+	if errs != nil {
+		detail, _ := json.Marshal(errs)
+		return nil, 0, emulators.Problemf(http.StatusUnprocessableEntity, "%s", detail)
+	}
+	data = normalizeNumbers(prune(data)).(map[string]any)
+	if documents != nil {
+		data["documents"] = documents
+	}
+	if reflect.DeepEqual(data, rec.Data) {
+		return map[string]any{"data": json.RawMessage(pyJSON(s.planView(r, rec), 0))}, http.StatusOK, nil
+	}
+	before := cloneRecord(rec)
+	now, err := s.nextModified(tx, plansColl)
+	if err != nil {
+		return nil, 0, err
+	}
+	data["dateModified"] = isoformat(now)
+	rec.Data = data
+	if err := s.appendRevision(tx, plansColl, rec, before, "sandbox", now); err != nil {
+		return nil, 0, err
+	}
+	if err := s.savePlan(tx, rec, before); err != nil {
+		return nil, 0, err
+	}
+	return map[string]any{"data": json.RawMessage(pyJSON(s.planView(r, rec), 0))}, http.StatusOK, nil
 }

@@ -39,11 +39,12 @@ func (e *Emulator) Routes(r *mux.Router, env *emulators.Env) {
 // (progression, settings and outcomes are the platform's).
 func (e *Emulator) Control(r *mux.Router, env *emulators.Env) {
 	s := e.svc
-	r.HandleFunc("/brokers", s.ctlListBrokers).Methods(http.MethodGet)
-	r.HandleFunc("/brokers/{key}", s.ctlPutBroker).Methods(http.MethodPut)
-	r.HandleFunc("/brokers/{key}", s.ctlDeleteBroker).Methods(http.MethodDelete)
-	r.HandleFunc("/plans/{id}/access", s.ctlPlanAccess).Methods(http.MethodGet)
-	r.HandleFunc("/plans/{id}", s.ctlEditPlan).Methods(http.MethodPatch)
+	const small = 1 << 20 // identity bodies; a raw edit may carry a whole plan
+	r.HandleFunc("/brokers", emulators.ControlHandler(env.Store, false, small, s.ctlListBrokers)).Methods(http.MethodGet)
+	r.HandleFunc("/brokers/{key}", emulators.ControlHandler(env.Store, true, small, s.ctlPutBroker)).Methods(http.MethodPut)
+	r.HandleFunc("/brokers/{key}", emulators.ControlHandler(env.Store, true, small, s.ctlDeleteBroker)).Methods(http.MethodDelete)
+	r.HandleFunc("/plans/{id}/access", emulators.ControlHandler(env.Store, false, small, s.ctlPlanAccess)).Methods(http.MethodGet)
+	r.HandleFunc("/plans/{id}", emulators.ControlHandler(env.Store, true, emulators.DefaultBodyLimit, s.ctlEditPlan)).Methods(http.MethodPatch)
 	r.HandleFunc("/docservice/key", s.ctlDocserviceKey).Methods(http.MethodGet)
 }
 
