@@ -181,13 +181,9 @@ func (s *service) getDocument(w http.ResponseWriter, r *http.Request) {
 
 // withPreviousVersions keeps "previousVersions" even when empty (FACT seed).
 func withPreviousVersions(view map[string]any) ordered {
-	out := ordered{}
 	prev := view["previousVersions"]
 	delete(view, "previousVersions")
-	for _, k := range sortKeys(view) {
-		out = append(out, kv{k, view[k]})
-	}
-	return append(out, kv{"previousVersions", prev})
+	return append(orderedOf(view), kv{"previousVersions", prev})
 }
 
 // postDocument: POST …/documents — JSON (docservice form) or multipart.

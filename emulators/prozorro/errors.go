@@ -72,8 +72,6 @@ func errOffset(generation string) *apiError {
 	return newErr(404, loc, "offset", "Offset expired/invalid")
 }
 
-func errView(status int, name, msg string) *apiError { return newErr(status, "body", name, msg) }
-
 // errFields is a 422 listing every field error of a body (E10/E11), in the
 // model's field order.
 func errFields(errs map[string]any, order []string) *apiError {

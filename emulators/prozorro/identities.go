@@ -34,15 +34,6 @@ func (id identity) level(d byte) (has, testOnly bool) {
 	return true, strings.HasSuffix(id.Levels, "t")
 }
 
-func (id identity) denied(what string) bool {
-	for _, d := range id.Deny {
-		if d == what {
-			return true
-		}
-	}
-	return false
-}
-
 // builtInIdentities are the keys every tenant has (§3.2).
 func builtInIdentities() []identity {
 	b := func(key, levels string, deny ...string) identity {

@@ -3,6 +3,8 @@ package prozorro
 import (
 	"reflect"
 	"strconv"
+
+	"github.com/upstream-sandbox/sandbox/emulators"
 )
 
 // mergePatch applies a PATCH body to stored data like the upstream's
@@ -79,7 +81,7 @@ func diffAt(ops *[]any, path string, cur, prev any) {
 	cm, cok := cur.(map[string]any)
 	pm, pok := prev.(map[string]any)
 	if cok && pok {
-		for _, k := range SortedStrings(cm) {
+		for _, k := range emulators.SortedKeys(cm) {
 			p := path + "/" + escapePointer(k)
 			if pv, ok := pm[k]; ok {
 				diffAt(ops, p, cm[k], pv)
@@ -87,7 +89,7 @@ func diffAt(ops *[]any, path string, cur, prev any) {
 				*ops = append(*ops, op("remove", p, nil, false))
 			}
 		}
-		for _, k := range SortedStrings(pm) {
+		for _, k := range emulators.SortedKeys(pm) {
 			if _, ok := cm[k]; !ok {
 				*ops = append(*ops, op("add", path+"/"+escapePointer(k), pm[k], true))
 			}

@@ -131,26 +131,16 @@ func writePyList(b *bytes.Buffer, x []any, indent, level int) {
 }
 
 func writePyObject(b *bytes.Buffer, x map[string]any, indent, level int) {
-	if len(x) == 0 {
-		b.WriteString("{}")
-		return
+	writeOrdered(b, orderedOf(x), indent, level)
+}
+
+// orderedOf lists a map's members in the stable key order.
+func orderedOf(m map[string]any) ordered {
+	out := make(ordered, 0, len(m))
+	for _, k := range sortKeys(m) {
+		out = append(out, kv{k, m[k]})
 	}
-	b.WriteByte('{')
-	for i, k := range sortKeys(x) {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		if indent > 0 {
-			newline(b, indent, level+1)
-		}
-		writePyString(b, k)
-		b.WriteString(": ")
-		writePy(b, x[k], indent, level+1)
-	}
-	if indent > 0 {
-		newline(b, indent, level)
-	}
-	b.WriteByte('}')
+	return out
 }
 
 // ordered is an object whose keys keep the given order (error items, listings).
@@ -276,35 +266,6 @@ func pad2(n int) string {
 		return "0" + strconv.Itoa(n)
 	}
 	return strconv.Itoa(n)
-}
-
-// pyStrFloat is Python 2 str(float) (12 significant digits), used where the
-// upstream formats a float into a message ("awarded amount (501.0)").
-func pyStrFloat(f float64) string {
-	if math.IsInf(f, 0) || math.IsNaN(f) {
-		return map[bool]string{true: "inf", false: "nan"}[math.IsInf(f, 1)]
-	}
-	g := strconv.FormatFloat(f, 'g', 12, 64)
-	if strings.ContainsAny(g, "e") {
-		mant, exp, _ := strings.Cut(g, "e")
-		if strings.Contains(mant, ".") {
-			mant = strings.TrimRight(strings.TrimRight(mant, "0"), ".")
-		}
-		n, _ := strconv.Atoi(exp)
-		sign := "+"
-		if n < 0 {
-			sign, n = "-", -n
-		}
-		return mant + "e" + sign + pad2(n)
-	}
-	if strings.Contains(g, ".") {
-		g = strings.TrimRight(g, "0")
-		if strings.HasSuffix(g, ".") {
-			g += "0"
-		}
-		return g
-	}
-	return g + ".0"
 }
 
 // pyRepr renders a decoded JSON value the way Python 2 prints it inside a

@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/upstream-sandbox/sandbox/emulators"
 )
 
 // This file is a small re-implementation of schematics 1.1 as the upstream used
@@ -514,27 +517,6 @@ func (dateTimeType) convert(c *convCtx, raw any) (any, errDesc) {
 
 func (dateTimeType) validate(*valCtx, any) errDesc { return nil }
 
-type dateType struct{}
-
-var dateRE = regexp.MustCompile(`^([0-9]{4})-([0-9]{2})-([0-9]{2})$`)
-
-func (dateType) convert(_ *convCtx, raw any) (any, errDesc) {
-	s, ok := raw.(string)
-	if ok {
-		if m := dateRE.FindStringSubmatch(s); m != nil {
-			y, _ := strconv.Atoi(m[1])
-			mo, _ := strconv.Atoi(m[2])
-			d, _ := strconv.Atoi(m[3])
-			if mo >= 1 && mo <= 12 && d >= 1 && d <= daysIn(y, mo) && y >= 1 {
-				return s, nil
-			}
-		}
-	}
-	return nil, msgs(fmt.Sprintf("Could not parse %s. Should be ISO8601 (YYYY-MM-DD).", pyFormat(raw)))
-}
-
-func (dateType) validate(*valCtx, any) errDesc { return nil }
-
 // urlRE is schematics 1.1 URLType's pattern.
 var urlRE = regexp.MustCompile(`(?i)^https?://(?:(?:[A-Z0-9](?:[A-Z0-9-]{0,61}[A-Z0-9])?\.)+[A-Z]{2,6}\.?|localhost|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})(?::\d+)?(?:/?|[/?]\S+)$`)
 
@@ -543,17 +525,6 @@ type urlType struct{ strType }
 func (t urlType) validate(c *valCtx, v any) errDesc {
 	if s, _ := v.(string); !urlRE.MatchString(s) {
 		return msgs("Not a well formed URL.")
-	}
-	return nil
-}
-
-var emailRE = regexp.MustCompile(`(?i)^[-!#$%&'*+/=?^_` + "`" + `{}|~0-9A-Z]+(\.[-!#$%&'*+/=?^_` + "`" + `{}|~0-9A-Z]+)*@(?:[A-Z0-9](?:[A-Z0-9-]{0,61}[A-Z0-9])?\.)+[A-Z]{2,6}\.?$`)
-
-type emailType struct{ strType }
-
-func (t emailType) validate(c *valCtx, v any) errDesc {
-	if s, _ := v.(string); !emailRE.MatchString(s) {
-		return msgs("Not a well formed email address.")
 	}
 	return nil
 }
@@ -657,7 +628,7 @@ func forceList(raw any) []any {
 	case map[string]any:
 		idx := make([]int, 0, len(x))
 		byIdx := map[int]any{}
-		for _, k := range SortedStrings(x) {
+		for _, k := range emulators.SortedKeys(x) {
 			n, err := strconv.Atoi(strings.TrimSpace(k))
 			if err != nil {
 				panic(&fatalError{msg: fmt.Sprintf("invalid literal for int() with base 10: '%s'", k)})
@@ -665,7 +636,7 @@ func forceList(raw any) []any {
 			idx = append(idx, n)
 			byIdx[n] = x[k]
 		}
-		sortInts(idx)
+		sort.Ints(idx)
 		out := make([]any, 0, len(idx))
 		for _, n := range idx {
 			out = append(out, byIdx[n])
@@ -725,14 +696,4 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
-}
-
-// SortedStrings returns the keys of a JSON object in byte order.
-func SortedStrings(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sortStrings(keys)
-	return keys
 }

@@ -1,13 +1,6 @@
 package prozorro
 
-import (
-	"bytes"
-	"sort"
-	"strconv"
-)
-
-func sortInts(a []int)       { sort.Ints(a) }
-func sortStrings(a []string) { sort.Strings(a) }
+import "strconv"
 
 // deepCopy copies a decoded JSON tree.
 func deepCopy(v any) any {
@@ -65,5 +58,3 @@ func isEmpty(v any) bool {
 }
 
 func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
-
-func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
