@@ -71,8 +71,8 @@ func NewServer(cfg Config) (*Server, error) {
 			Service: name, Store: cfg.Store, IDs: emulators.IDs{Seed: cfg.Seed},
 			Log: cfg.Logger.With(slog.String("service", name)), TenantNow: s.tenantNow,
 		}
-		if src, err := openapi.Source(name); err == nil && src != nil {
-			doc, err := openapi.Load(name)
+		if src, err := openapi.Source(name); err == nil {
+			doc, err := openapi.Parse(name, src)
 			if err != nil {
 				return nil, err
 			}

@@ -414,3 +414,17 @@ func TestCommon_PlatformErrorsInEnvelope(t *testing.T) {
 	require.JSONEq(t, `{"status": "error", "errors": [{"description": "Invalid tenant name", "location": "header", "name": "X-Sandbox-Tenant"}]}`, string(resp.Body))
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
 }
+
+// §4.0: HEAD is answered wherever GET is, with the same status and headers and
+// no body.
+func TestCommon_HeadLikeGet(t *testing.T) {
+	e := newEnv(t)
+	e.upload(http.MethodPost, owner(docsURL(P1)), "a.doc", "x")
+	for _, path := range []string{plansURL, plansURL + "/" + P1, plansURL + "/" + P1 + "/revisions", docsURL(P1), plansURL + "/nosuch", "/prozorro/api/2.3/spore"} {
+		get := e.Do(http.MethodGet, path, nil)
+		head := e.Do(http.MethodHead, path, nil)
+		require.Equal(t, get.StatusCode, head.StatusCode, path)
+		require.Equal(t, get.Header.Get("Content-Type"), head.Header.Get("Content-Type"), path)
+		require.Empty(t, head.Body, path)
+	}
+}
