@@ -2,6 +2,7 @@ package emulators
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -67,10 +68,38 @@ func ServicePath(r *http.Request) string {
 }
 
 // Update runs fn in a write transaction of the request's tenant at its clock.
+// An error from fn rolls back, except one made by CommitAnyway: then what fn
+// wrote commits and the wrapped error is returned as the request's answer.
 func (e *Env) Update(r *http.Request, fn func(tx Tx) error) error {
 	t := TenantOf(r)
-	return e.Store.Update(t.Name(), t.Now(), fn)
+	var answer error
+	err := e.Store.Update(t.Name(), t.Now(), func(tx Tx) error {
+		answer = nil
+		err := fn(tx)
+		var c committed
+		if errors.As(err, &c) {
+			answer = c.err
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return answer
 }
+
+// committed is an answer whose transaction must still commit.
+type committed struct{ err error }
+
+func (c committed) Error() string { return c.err.Error() }
+func (c committed) Unwrap() error { return c.err }
+
+// CommitAnyway marks a refusal that must keep what the transaction wrote so far:
+// a forced outcome consumed by a request that the outcome itself refuses
+// ("the next upload fails") stays consumed while nothing else is stored. fn
+// must not have written anything else before returning it.
+func CommitAnyway(err error) error { return committed{err} }
 
 // View runs fn in a read transaction of the request's tenant at its clock.
 func (e *Env) View(r *http.Request, fn func(tx Tx) error) error {

@@ -2,6 +2,9 @@ package emulators_test
 
 import (
 	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -177,6 +180,38 @@ func TestWalk(t *testing.T) {
 		require.Equal(t, "fedc", merged(nil, true, 4))
 		require.Equal(t, "cdef", merged([]byte("c"), false, 10))
 		require.Equal(t, "dcba", merged([]byte("d"), true, 10))
+		return nil
+	}))
+}
+
+type fixedTenant struct{}
+
+func (fixedTenant) Name() string   { return "t" }
+func (fixedTenant) Now() time.Time { return time.Time{} }
+func (fixedTenant) Seq() uint64    { return 0 }
+
+// Env.Update rolls back on an error, but keeps what was written before a
+// CommitAnyway refusal (a consumed forced outcome) and answers its error.
+func TestEnv_UpdateCommitAnyway(t *testing.T) {
+	s := store.NewMemory()
+	env := &emulators.Env{Store: s}
+	b := store.Bucket{Service: "s", Kind: "k"}
+	r := httptest.NewRequest(http.MethodPost, "/", nil)
+	r = r.WithContext(emulators.WithTenant(r.Context(), fixedTenant{}))
+	refused := errors.New("refused")
+	err := env.Update(r, func(tx store.Tx) error {
+		require.NoError(t, tx.Put(b, []byte("rolled-back"), nil))
+		return refused
+	})
+	require.ErrorIs(t, err, refused)
+	err = env.Update(r, func(tx store.Tx) error {
+		require.NoError(t, tx.Put(b, []byte("consumed"), nil))
+		return emulators.CommitAnyway(refused)
+	})
+	require.ErrorIs(t, err, refused)
+	require.NoError(t, s.View("t", time.Time{}, func(tx store.Tx) error {
+		require.Nil(t, tx.Get(b, []byte("rolled-back")))
+		require.NotNil(t, tx.Get(b, []byte("consumed")))
 		return nil
 	}))
 }

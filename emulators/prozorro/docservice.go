@@ -200,7 +200,7 @@ func (s *service) dsRegister(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var key, hash string
-	err := s.update(r, func(tx emulators.Tx) error {
+	err := s.env.Update(r, func(tx emulators.Tx) error {
 		if err := s.brokerOnly(tx, r); err != nil {
 			return err
 		}
@@ -248,7 +248,7 @@ func (s *service) dsUpload(w http.ResponseWriter, r *http.Request) {
 	key := mux.Vars(r)["key"]
 	var f *upload
 	var now time.Time
-	err := s.update(r, func(tx emulators.Tx) error {
+	err := s.env.Update(r, func(tx emulators.Tx) error {
 		now = tx.Now()
 		if err := s.brokerOnly(tx, r); err != nil {
 			return err
@@ -279,7 +279,7 @@ func (s *service) dsUpload(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				return err
 			}
-			return &committedError{&apiError{status: 502, items: []errItem{{description: "Upload failed, please try again later"}}}}
+			return emulators.CommitAnyway(&apiError{status: 502, items: []errItem{{description: "Upload failed, please try again later"}}})
 		}
 		if key == "" {
 			var err error

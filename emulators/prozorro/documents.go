@@ -203,7 +203,7 @@ func (s *service) uploadDocument(w http.ResponseWriter, r *http.Request, isPut b
 	}
 	var view map[string]any
 	var docPath string
-	err := s.update(r, func(tx emulators.Tx) error {
+	err := s.env.Update(r, func(tx emulators.Tx) error {
 		view = nil
 		var rec *record
 		var prevVersions []map[string]any
@@ -236,7 +236,7 @@ func (s *service) uploadDocument(w http.ResponseWriter, r *http.Request, isPut b
 				if err != nil {
 					return err
 				}
-				return &committedError{newErr(422, "body", "data", "Can't upload document to document service.")}
+				return emulators.CommitAnyway(newErr(422, "body", "data", "Can't upload document to document service."))
 			}
 			key, err := s.newBlobKey(tx)
 			if err != nil {
@@ -423,7 +423,7 @@ func (s *service) patchDocument(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var out any
-	err := s.update(r, func(tx emulators.Tx) error {
+	err := s.env.Update(r, func(tx emulators.Tx) error {
 		out = nil
 		rec, vs, err := s.planDocument(tx, r)
 		if err != nil {

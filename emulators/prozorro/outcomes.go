@@ -1,7 +1,6 @@
 package prozorro
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -43,8 +42,8 @@ func validateOutcome(o *emulators.Outcome) error {
 
 // forcedConflict consumes a queued "conflict" matching this write and answers
 // E14. It runs at the point of saving (§7.2 step 10), after every check: the
-// caller must not have written anything yet, and on a conflict it commits only
-// the consumption.
+// caller must not have written anything yet, and on a conflict only the
+// consumption commits (emulators.CommitAnyway).
 func (s *service) forcedConflict(tx emulators.Tx, r *http.Request) error {
 	path := emulators.ServicePath(r)
 	o, err := emulators.TakeOutcome(tx, Name, func(o *emulators.Outcome) bool {
@@ -63,7 +62,7 @@ func (s *service) forcedConflict(tx emulators.Tx, r *http.Request) error {
 		return err
 	}
 	if o != nil {
-		return &committedError{errConflict()}
+		return emulators.CommitAnyway(errConflict())
 	}
 	return nil
 }
@@ -72,31 +71,4 @@ func (s *service) forcedConflict(tx emulators.Tx, r *http.Request) error {
 func (s *service) forcedUploadFailure(tx emulators.Tx) (bool, error) {
 	o, err := emulators.TakeOutcome(tx, Name, func(o *emulators.Outcome) bool { return o.Outcome == "docservice.failure" })
 	return o != nil, err
-}
-
-// committedError is an answer whose transaction must still commit (a consumed
-// forced outcome), although the request stores nothing else.
-type committedError struct{ *apiError }
-
-func (e *committedError) Unwrap() error { return e.apiError }
-
-// update runs fn in a write transaction of the request's tenant. A
-// *committedError from fn commits what fn wrote (only a consumed outcome, by
-// construction) and is then returned as the answer.
-func (s *service) update(r *http.Request, fn func(tx emulators.Tx) error) error {
-	var answer error
-	err := s.env.Update(r, func(tx emulators.Tx) error {
-		answer = nil
-		err := fn(tx)
-		var ce *committedError
-		if errors.As(err, &ce) {
-			answer = ce.apiError
-			return nil
-		}
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return answer
 }

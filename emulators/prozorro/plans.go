@@ -27,7 +27,7 @@ func (s *service) createPlan(w http.ResponseWriter, r *http.Request) {
 	}
 	var resp any
 	var id string
-	err := s.update(r, func(tx emulators.Tx) error {
+	err := s.env.Update(r, func(tx emulators.Tx) error {
 		resp, id = nil, ""
 		set, err := s.settings(tx)
 		if err != nil {
@@ -211,7 +211,7 @@ func (s *service) patchPlan(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var view map[string]any
-	err := s.update(r, func(tx emulators.Tx) error {
+	err := s.env.Update(r, func(tx emulators.Tx) error {
 		view = nil
 		rec, err := s.plan(tx, mux.Vars(r)["id"])
 		if err != nil {
