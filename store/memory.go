@@ -358,11 +358,11 @@ func (c *memCursor) Next() ([]byte, []byte) {
 	}
 	// A node removed since the cursor reached it has no live successor link;
 	// re-seek past its key instead.
-	if sl := c.list(); sl != nil {
-		if _, ok := sl.get(c.cur.key); !ok {
-			n := sl.seek(c.cur.key)
-			return c.at(n)
+	if c.cur.removed {
+		if sl := c.list(); sl != nil {
+			return c.at(sl.seek(c.cur.key))
 		}
+		return c.at(nil)
 	}
 	return c.at(c.cur.next[0])
 }

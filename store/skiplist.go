@@ -22,6 +22,8 @@ type slNode struct {
 	key, value []byte
 	next       []*slNode
 	prev       *slNode
+	// removed lets a cursor standing on a deleted node notice in O(1).
+	removed bool
 }
 
 func newSkiplist() *skiplist {
@@ -112,6 +114,7 @@ func (s *skiplist) remove(key []byte) ([]byte, bool) {
 		s.level--
 	}
 	s.n--
+	n.removed = true
 	return n.value, true
 }
 

@@ -38,3 +38,24 @@ func TestBolt_SurvivesReopen(t *testing.T) {
 		return nil
 	}))
 }
+
+// A memory cursor standing on a key deleted under it moves on to the next live
+// key (the node is marked removed; no per-step lookup).
+func TestMemory_NextAfterDelete(t *testing.T) {
+	s := store.NewMemory()
+	b := store.Bucket{Service: "s", Kind: "k"}
+	require.NoError(t, s.Update("a", time.Time{}, func(tx store.Tx) error {
+		for _, k := range []string{"a", "b", "c"} {
+			require.NoError(t, tx.Put(b, []byte(k), nil))
+		}
+		c := tx.Cursor(b)
+		k, _ := c.Seek([]byte("b"))
+		require.Equal(t, "b", string(k))
+		require.NoError(t, tx.Delete(b, []byte("b")))
+		k, _ = c.Next()
+		require.Equal(t, "c", string(k))
+		k, _ = c.Next()
+		require.Nil(t, k)
+		return nil
+	}))
+}
